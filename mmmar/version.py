@@ -1,0 +1,2 @@
+__version__ = '0.1.0'
+short_version = __version__
