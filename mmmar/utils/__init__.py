@@ -1,0 +1,17 @@
+"""Utilities: registration, config re-resolution and safe checkpoint loading.
+
+Importing this module allow-lists the types mmengine writes into checkpoints for torch's
+``weights_only`` loader (see :mod:`mmmar.utils.checkpoint`).
+"""
+from .checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
+                         install_safe_checkpoint_loading,
+                         load_from_local_safely)
+from .config import sync_config
+from .setup_env import register_all_modules
+
+install_safe_checkpoint_loading()
+
+__all__ = [
+    'register_all_modules', 'sync_config', 'install_safe_checkpoint_loading',
+    'load_from_local_safely', 'UnsafeCheckpointError', 'CorruptCheckpointError'
+]
