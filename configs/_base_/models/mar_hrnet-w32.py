@@ -1,0 +1,72 @@
+# MAR (ACM MM 2022) model: HRNet-w32 (multi-scale outputs) + MARHead.
+# Model dict only; data pipelines / schedules live in the other _base_ files.
+# `codec` is shared with the data pipeline (GenerateTarget(encoder=codec)).
+# Paper setting: input 832x512 (W x H), heatmaps at stride 4 (208x128).
+codec = dict(
+    type='MARCodec',
+    input_size=(832, 512),
+    heatmap_size=(208, 128),
+)
+
+model = dict(
+    type='MARPoseEstimator',
+    data_preprocessor=dict(
+        type='PoseDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True),
+    backbone=dict(
+        type='HRNet',
+        in_channels=3,
+        extra=dict(
+            stage1=dict(
+                num_modules=1,
+                num_branches=1,
+                block='BOTTLENECK',
+                num_blocks=(4, ),
+                num_channels=(64, )),
+            stage2=dict(
+                num_modules=1,
+                num_branches=2,
+                block='BASIC',
+                num_blocks=(4, 4),
+                num_channels=(32, 64)),
+            stage3=dict(
+                num_modules=4,
+                num_branches=3,
+                block='BASIC',
+                num_blocks=(4, 4, 4),
+                num_channels=(32, 64, 128)),
+            stage4=dict(
+                num_modules=3,
+                num_branches=4,
+                block='BASIC',
+                num_blocks=(4, 4, 4, 4),
+                num_channels=(32, 64, 128, 256),
+                multiscale_output=True)),
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://download.openmmlab.com/mmpose/'
+            'pretrain_models/hrnet_w32-36af842e.pth'),
+    ),
+    head=dict(
+        type='MARHead',
+        in_channels=(32, 64, 128, 256),
+        num_keypoints=17,
+        num_limbs=16,
+        branch_channels=256,
+        multiscale_supervision=True,
+        test_scale_fusion='average',
+        predict_torso=False,
+        # mean pelvis-neck length (mm); replace by the training set's mean
+        omega=500.,
+        heatmap_loss_weight=1.,
+        paf_loss_weight=1.,
+        offset_loss_weight=1.,
+        geo_loss_weight=1.,
+        reg_loss_weight=1.,  # Eq. 11's w
+        decoder=codec,
+        fusion=dict(type='MARDepthFusion', mode='fusion'),
+    ),
+    test_cfg=dict(flip_test=False, shift_heatmap=True),
+)

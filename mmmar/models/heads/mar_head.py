@@ -1,0 +1,601 @@
+"""MAR head: 2.5D structured pose (heatmaps, PAFs, offsets) + mutual adaptive
+depth reasoning (regression depth with sigma1, geometry depth with sigma2).
+
+Paper: "Mutual Adaptive Reasoning for Monocular 3D Multi-Person Pose
+Estimation", ACM MM 2022, sections 3 and 4.2. Contracts (target fields,
+output dict, predictions) are in ``docs/design.md``.
+
+Layout (section 4.2): every branch is ``3x3 conv (branch_channels) + BN + ReLU
++ 1x1 conv``.
+
+- heatmaps (K) and PAFs (2L) on each of HRNet's four scales (multi-scale
+  supervision). Each scale's prediction is upsampled to the finest scale
+  (stride 4) and supervised against the stride-4 target. The output
+  ``heatmaps`` / ``pafs`` used for inference is, by default
+  (``test_scale_fusion='average'``), the mean of the four upsampled
+  predictions (HigherHRNet-style aggregation; every scale was trained to the
+  same target, so the mean is a lower-variance estimate and it uses the
+  computation the paper's FLOP count includes). ``'finest'`` uses only the
+  stride-4 prediction.
+- offsets (3K = [du(K), dv(K), dZ(K)]), root depth (``Z_root / focal_of(K)``)
+  + ``log sigma1``, ``log sigma2`` and optionally the torso length (Omega) on
+  the stride-4 features.
+
+Heatmap pixel ``(x, y)`` corresponds to input pixel ``(x * s, y * s)``
+(corner-aligned grids); the cross-scale upsampling and the flip test respect
+this convention.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.structures import InstanceData
+from torch import Tensor, nn
+
+from mmpose.models.heads.base_head import BaseHead
+from mmpose.registry import KEYPOINT_CODECS, MODELS
+from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
+                                 OptSampleList, Predictions)
+
+from mmmar.geometry import focal_of, geometry_depth, laplace_nll
+from mmmar.geometry.depth import GEO_MIN_DEPTH
+from mmmar.structures.skeleton import FLIP_INDICES, LIMBS, NECK, NUM_JOINTS
+
+#: the depth branch outputs (root_depth, log_sigma_reg)
+_OUTPUT_KEYS = ('heatmaps', 'pafs', 'offsets', 'root_depth', 'log_sigma_reg',
+                'log_sigma_geo', 'torso_length')
+
+
+# ---------------------------------------------------------------------------
+# small helpers (module level so that tests can use them directly)
+# ---------------------------------------------------------------------------
+def upsample_aligned(x: Tensor, factor: int, size: Tuple[int, int]) -> Tensor:
+    """Bilinearly upsample a stride-``s*factor`` map to stride ``s``.
+
+    Uses the corner-aligned convention of the codec: output pixel ``i`` reads
+    the input at ``i / factor`` (clamped at the border).
+    """
+    if factor == 1 and tuple(x.shape[-2:]) == tuple(size):
+        return x
+    h_in, w_in = x.shape[-2:]
+    H, W = size
+    ys = torch.arange(H, dtype=x.dtype, device=x.device) / factor
+    xs = torch.arange(W, dtype=x.dtype, device=x.device) / factor
+    gy = 2 * ys / max(h_in - 1, 1) - 1
+    gx = 2 * xs / max(w_in - 1, 1) - 1
+    grid = torch.stack(torch.meshgrid(gy, gx, indexing='ij')[::-1], dim=-1)
+    grid = grid.unsqueeze(0).expand(x.shape[0], H, W, 2)
+    return F.grid_sample(
+        x, grid, mode='bilinear', padding_mode='border', align_corners=True)
+
+
+def paf_flip_permutation(limbs=LIMBS, flip_indices=FLIP_INDICES):
+    """For each limb ``l``: the limb ``l'`` it becomes after a flip and
+    whether its direction is reversed."""
+    lookup = {tuple(limb): i for i, limb in enumerate(limbs)}
+    perm, reverse = [], []
+    for a, b in limbs:
+        fa, fb = flip_indices[a], flip_indices[b]
+        if (fa, fb) in lookup:
+            perm.append(lookup[(fa, fb)])
+            reverse.append(False)
+        elif (fb, fa) in lookup:
+            perm.append(lookup[(fb, fa)])
+            reverse.append(True)
+        else:
+            raise ValueError(f'limb {(a, b)} has no mirror limb')
+    return perm, reverse
+
+
+def _shift_right(x: Tensor, shift: float) -> Tensor:
+    """``out[..., i] = x[..., i - shift]`` (linear interpolation, border
+    replicated), for ``0 <= shift < 1``."""
+    if shift == 0:
+        return x
+    prev = torch.cat([x[..., :1], x[..., :-1]], dim=-1)
+    return (1 - shift) * x + shift * prev
+
+
+def flip_back_outputs(outputs: Dict[str, Tensor],
+                      stride: int = 4,
+                      shift: bool = True,
+                      flip_indices: Sequence[int] = FLIP_INDICES,
+                      limbs=LIMBS) -> Dict[str, Tensor]:
+    """Map the outputs of a horizontally flipped input back to the original.
+
+    Maps are flipped horizontally; joint channels are swapped with
+    ``flip_indices``; PAF limbs are swapped with their mirror limbs and their
+    x-components negated (also negated as a whole when the mirror limb runs
+    the other way); the horizontal offsets ``du`` are negated. mmpose flips an
+    image by ``u -> W - 1 - u``; at stride ``s`` the flipped map is then
+    ``(s - 1) / s`` heatmap pixels off, which ``shift=True`` compensates.
+    ``aux`` entries are dropped.
+    """
+    K = len(flip_indices)
+    fi = list(flip_indices)
+    perm, reverse = paf_flip_permutation(limbs, flip_indices)
+    a = (stride - 1) / stride if shift else 0.
+    out = {}
+    for key, val in outputs.items():
+        if key == 'aux' or val is None:
+            continue
+        v = val.flip(-1)
+        if key == 'heatmaps':
+            v = v[:, fi]
+        elif key == 'pafs':
+            B, _, H, W = v.shape
+            v = v.view(B, -1, 2, H, W)[:, perm]
+            sign = v.new_tensor([-1. if r else 1. for r in reverse])
+            v = v * sign.view(1, -1, 1, 1, 1)
+            v = torch.stack([-v[:, :, 0], v[:, :, 1]], dim=2)
+            v = v.reshape(B, -1, H, W)
+        elif key == 'offsets':
+            du, dv, dz = v[:, :K][:, fi], v[:, K:2 * K][:, fi], \
+                v[:, 2 * K:][:, fi]
+            v = torch.cat([-du, dv, dz], dim=1)
+        out[key] = _shift_right(v, a)
+    return out
+
+
+def _branch(in_channels: int, mid_channels: int, out_channels: int):
+    return nn.Sequential(
+        ConvModule(
+            in_channels,
+            mid_channels,
+            kernel_size=3,
+            padding=1,
+            norm_cfg=dict(type='BN'),
+            act_cfg=dict(type='ReLU')),
+        nn.Conv2d(mid_channels, out_channels, kernel_size=1))
+
+
+def _weighted_mean(loss: Tensor, weight: Tensor) -> Tensor:
+    """sum(w * loss) / max(sum(w), 1) -- zero (with a graph) if no weight."""
+    return (loss * weight).sum() / weight.sum().clamp(min=1.)
+
+
+@MODELS.register_module()
+class MARHead(BaseHead):
+    """The MAR head.
+
+    Args:
+        in_channels (Sequence[int]): Channels of the HRNet feature maps, finest
+            (stride 4) first. Defaults to HRNet-w32's (32, 64, 128, 256).
+        num_keypoints (int): Number of joints K. Defaults to 17.
+        num_limbs (int): Number of PAF limbs L (2L channels). Defaults to 16.
+        branch_channels (int): Channels of each branch's 3x3 conv (256).
+        multiscale_supervision (bool): Heatmap/PAF branches on every scale
+            (True) or on the finest scale only.
+        test_scale_fusion (str): ``'average'`` (mean of the upsampled
+            per-scale heatmaps/PAFs) or ``'finest'`` (stride-4 ones only).
+        predict_torso (bool): Add a torso-length (Omega) branch; the geometry
+            depth then uses the predicted Omega. Its output is
+            ``log(Omega / omega)``; ``torso_length`` in the outputs is in mm.
+        omega (float): Root-neck (pelvis-neck) length in mm used by the
+            geometry depth when ``predict_torso=False``, and the scale of the
+            torso branch otherwise. Set it to the training set's mean.
+        heatmap_loss_weight, paf_loss_weight, offset_loss_weight,
+        geo_loss_weight, reg_loss_weight, torso_loss_weight (float): Loss
+            weights. ``reg_loss_weight`` is Eq. 11's w.
+        paf_loss_type (str): ``'mse'`` or ``'l1'``.
+        offset_loss_type (str): ``'smooth_l1'`` or ``'l1'``.
+        offset_beta (float): Smooth-L1 beta (in normalised offset units).
+        log_sigma_range (tuple): log-sigma outputs are clamped to this range
+            in the losses and the decoding (numerical safety).
+        decoder (dict): The :class:`MARCodec` config (used to decode and to
+            read the target normalisations ``offset_norm``/``depth_norm``
+            and the heatmap stride).
+        fusion (dict): :class:`MARDepthFusion` config. ``omega`` defaults
+            to this head's.
+        init_cfg (dict, optional): Initialisation config.
+
+    Loss (Eq. 11 plus the 2.5D pose losses)::
+
+        heatmap_w * L_hm + paf_w * L_paf + offset_w * L_off
+            + geo_w * L_geo + reg_w * L_reg (+ torso_w * L_torso)
+
+    - ``L_hm``: masked MSE summed over pixels, averaged over joints and
+      images, averaged over the scales.
+    - ``L_paf``: the same with ``paf_weights`` (MSE or L1).
+    - ``L_off``: (smooth) L1 weighted by ``offset_weights``, normalised by the
+      sum of weights.
+    - ``L_reg`` (Eq. 6) / ``L_geo`` (Eq. 9): Laplace NLL of the regression /
+      geometry depth (both normalised by ``focal_of(K)``) averaged over all
+      pixels with ``root_depth_weights > 0``. The geometry depth is computed
+      densely: each such pixel is the root, the neck is that pixel plus the
+      predicted neck offset, ``Zr_neck`` the predicted neck dZ; its
+      gradients reach the offsets (Eq. 10).
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int] = (32, 64, 128, 256),
+                 num_keypoints: int = NUM_JOINTS,
+                 num_limbs: int = len(LIMBS),
+                 branch_channels: int = 256,
+                 multiscale_supervision: bool = True,
+                 test_scale_fusion: str = 'average',
+                 predict_torso: bool = False,
+                 omega: float = 500.,
+                 heatmap_loss_weight: float = 1.,
+                 paf_loss_weight: float = 1.,
+                 offset_loss_weight: float = 1.,
+                 geo_loss_weight: float = 1.,
+                 reg_loss_weight: float = 1.,
+                 torso_loss_weight: float = 1.,
+                 paf_loss_type: str = 'mse',
+                 offset_loss_type: str = 'smooth_l1',
+                 offset_beta: float = 0.1,
+                 log_sigma_range: Tuple[float, float] = (-7., 7.),
+                 decoder: OptConfigType = None,
+                 fusion: OptConfigType = None,
+                 init_cfg: OptConfigType = None):
+        if init_cfg is None:
+            init_cfg = self.default_init_cfg
+        super().__init__(init_cfg)
+        if isinstance(in_channels, int):
+            in_channels = (in_channels, )
+        assert test_scale_fusion in ('average', 'finest')
+        assert paf_loss_type in ('mse', 'l1')
+        assert offset_loss_type in ('smooth_l1', 'l1')
+        self.in_channels = tuple(in_channels)
+        self.num_keypoints = num_keypoints
+        self.num_limbs = num_limbs
+        self.num_scales = len(self.in_channels) if multiscale_supervision \
+            else 1
+        self.test_scale_fusion = test_scale_fusion
+        self.predict_torso = predict_torso
+        self.omega = float(omega)
+        self.loss_weights = dict(
+            heatmap=heatmap_loss_weight,
+            paf=paf_loss_weight,
+            offset=offset_loss_weight,
+            geo=geo_loss_weight,
+            reg=reg_loss_weight,
+            torso=torso_loss_weight)
+        self.paf_loss_type = paf_loss_type
+        self.offset_loss_type = offset_loss_type
+        self.offset_beta = offset_beta
+        self.log_sigma_range = tuple(log_sigma_range)
+
+        c0, mid = self.in_channels[0], branch_channels
+        self.heatmap_layers = nn.ModuleList([
+            _branch(c, mid, num_keypoints)
+            for c in self.in_channels[:self.num_scales]
+        ])
+        self.paf_layers = nn.ModuleList([
+            _branch(c, mid, 2 * num_limbs)
+            for c in self.in_channels[:self.num_scales]
+        ])
+        self.offset_layers = _branch(c0, mid, 3 * num_keypoints)
+        self.depth_layers = _branch(c0, mid, 2)  # root depth, log sigma1
+        self.geo_sigma_layers = _branch(c0, mid, 1)  # log sigma2
+        self.torso_layers = _branch(c0, mid, 1) if predict_torso else None
+
+        self.decoder = KEYPOINT_CODECS.build(decoder) \
+            if decoder is not None else None
+        fusion = dict(type='MARDepthFusion') if fusion is None else \
+            dict(fusion)
+        fusion.setdefault('omega', self.omega)
+        self.fusion = MODELS.build(fusion)
+
+    @property
+    def default_init_cfg(self):
+        return [
+            dict(type='Normal', layer=['Conv2d'], std=0.001),
+            dict(type='Constant', layer='BatchNorm2d', val=1)
+        ]
+
+    # ------------------------------------------------------------------
+    # codec-derived constants
+    # ------------------------------------------------------------------
+    def _codec_attr(self, name: str, default: float) -> float:
+        return float(getattr(self.decoder, name, default)) \
+            if self.decoder is not None else default
+
+    @property
+    def offset_norm(self) -> float:
+        return self._codec_attr('offset_norm', 1.)
+
+    @property
+    def depth_norm(self) -> float:
+        return self._codec_attr('depth_norm', 1.)
+
+    def stride(self, input_hw: Optional[Tuple[int, int]] = None,
+               map_hw: Optional[Tuple[int, int]] = None) -> float:
+        """Input pixels per heatmap pixel (the codec's, else from sizes)."""
+        if self.decoder is not None and hasattr(self.decoder, 'stride'):
+            return float(self.decoder.stride)
+        if self.decoder is not None and hasattr(self.decoder, 'input_size'):
+            return float(self.decoder.input_size[0]) / float(
+                self.decoder.heatmap_size[0])
+        if input_hw is not None and map_hw is not None:
+            return float(input_hw[1]) / float(map_hw[1])
+        return 4.
+
+    # ------------------------------------------------------------------
+    # forward
+    # ------------------------------------------------------------------
+    def forward(self, feats: Sequence[Tensor]) -> Dict[str, object]:
+        """Forward the network.
+
+        Args:
+            feats (Sequence[Tensor]): HRNet maps, finest (stride 4) first.
+
+        Returns:
+            dict: ``heatmaps`` (B, K, h, w), ``pafs`` (B, 2L, h, w),
+            ``offsets`` (B, 3K, h, w), ``root_depth``, ``log_sigma_reg``,
+            ``log_sigma_geo`` (B, 1, h, w), ``torso_length`` (B, 1, h, w, mm)
+            when predicted, and ``aux``: list of per-scale (heatmaps, pafs)
+            upsampled to (h, w).
+        """
+        x0 = feats[0]
+        size = tuple(x0.shape[-2:])
+        aux = []
+        for i in range(self.num_scales):
+            hm = upsample_aligned(self.heatmap_layers[i](feats[i]), 2**i, size)
+            paf = upsample_aligned(self.paf_layers[i](feats[i]), 2**i, size)
+            aux.append((hm, paf))
+        if self.test_scale_fusion == 'average':
+            heatmaps = torch.stack([a[0] for a in aux]).mean(0)
+            pafs = torch.stack([a[1] for a in aux]).mean(0)
+        else:
+            heatmaps, pafs = aux[0]
+        depth = self.depth_layers(x0)
+        outputs = dict(
+            heatmaps=heatmaps,
+            pafs=pafs,
+            offsets=self.offset_layers(x0),
+            root_depth=depth[:, :1],
+            log_sigma_reg=depth[:, 1:2],
+            log_sigma_geo=self.geo_sigma_layers(x0),
+            aux=aux)
+        if self.torso_layers is not None:
+            outputs['torso_length'] = self.omega * torch.exp(
+                self.torso_layers(x0).clamp(-3., 3.))
+        return outputs
+
+    # ------------------------------------------------------------------
+    # loss
+    # ------------------------------------------------------------------
+    def loss(self,
+             feats: Sequence[Tensor],
+             batch_data_samples: OptSampleList,
+             train_cfg: ConfigType = {}) -> dict:
+        """Compute every loss term (logged separately); see the class doc."""
+        outputs = self.forward(feats)
+        gt = self._stack_targets(batch_data_samples)
+        Ks = self._batch_intrinsics(batch_data_samples, outputs['offsets'])
+        losses = dict()
+        losses.update(self._pose_losses(outputs, gt))
+        losses.update(self._depth_losses(outputs, gt, Ks, feats))
+        return losses
+
+    @staticmethod
+    def _stack_targets(batch_data_samples) -> Dict[str, Tensor]:
+        keys = ('heatmaps', 'heatmap_mask', 'pafs', 'paf_weights', 'offsets',
+                'offset_weights', 'root_depth', 'root_depth_weights',
+                'torso_length')
+        gt = {}
+        for key in keys:
+            vals = [d.gt_fields.get(key, None) for d in batch_data_samples]
+            if any(v is None for v in vals):
+                continue
+            gt[key] = torch.stack([torch.as_tensor(v) for v in vals]).float()
+        missing = [k for k in keys[:-1] if k not in gt and k != 'heatmap_mask']
+        if missing:
+            raise KeyError(f'MARHead.loss: data samples lack gt_fields '
+                           f'{missing} (is MARCodec used and are its fields '
+                           f'packed?)')
+        if gt.get('heatmap_mask') is not None and gt['heatmap_mask'].ndim == 3:
+            gt['heatmap_mask'] = gt['heatmap_mask'].unsqueeze(1)
+        for key in ('root_depth', 'root_depth_weights', 'torso_length'):
+            if key in gt and gt[key].ndim == 3:
+                gt[key] = gt[key].unsqueeze(1)
+        return gt
+
+    @staticmethod
+    def _batch_intrinsics(batch_data_samples, like: Tensor) -> Tensor:
+        """(B, 3, 3) intrinsics of the input images (``cam_param['K']``)."""
+        Ks = [get_intrinsics(d) for d in batch_data_samples]
+        return torch.as_tensor(
+            np.stack(Ks), dtype=like.dtype, device=like.device)
+
+    def _pose_losses(self, outputs, gt) -> dict:
+        B, K = gt['heatmaps'].shape[:2]
+        mask = gt.get('heatmap_mask')
+        if mask is None:
+            mask = torch.ones_like(gt['heatmaps'][:, :1])
+        mask = mask.to(gt['heatmaps'].device)
+        loss_hm, loss_paf = 0., 0.
+        for hm, paf in outputs['aux']:
+            err = (hm - gt['heatmaps'])**2 * mask
+            loss_hm = loss_hm + err.sum() / (B * K)
+            if self.paf_loss_type == 'mse':
+                perr = (paf - gt['pafs'])**2
+            else:
+                perr = (paf - gt['pafs']).abs()
+            loss_paf = loss_paf + (perr * gt['paf_weights']).sum() / (
+                B * gt['pafs'].shape[1])
+        n = len(outputs['aux'])
+        diff = outputs['offsets'] - gt['offsets']
+        if self.offset_loss_type == 'smooth_l1':
+            off = F.smooth_l1_loss(
+                diff, torch.zeros_like(diff), reduction='none',
+                beta=self.offset_beta)
+        else:
+            off = diff.abs()
+        return dict(
+            loss_heatmap=self.loss_weights['heatmap'] * loss_hm / n,
+            loss_paf=self.loss_weights['paf'] * loss_paf / n,
+            loss_offset=self.loss_weights['offset'] *
+            _weighted_mean(off, gt['offset_weights']))
+
+    def _clamp_log_sigma(self, x: Tensor) -> Tensor:
+        lo, hi = self.log_sigma_range
+        return x.clamp(lo, hi)
+
+    def _depth_losses(self, outputs, gt, Ks: Tensor, feats) -> dict:
+        w = gt['root_depth_weights'][:, 0]  # (B, h, w)
+        idx = torch.nonzero(w > 0, as_tuple=True)
+        b, y, x = idx
+        weight = w[idx]
+        target = gt['root_depth'][:, 0][idx]
+        z_reg = outputs['root_depth'][:, 0][idx]
+        ls_reg = self._clamp_log_sigma(outputs['log_sigma_reg'][:, 0][idx])
+        ls_geo = self._clamp_log_sigma(outputs['log_sigma_geo'][:, 0][idx])
+
+        z_geo, valid = self.dense_geometry_depth(outputs, idx, Ks)
+        # degenerate geometry (no real root / Z <= 0): no L_geo, no gradient
+        z_geo_safe = torch.where(valid, z_geo, target.detach())
+        l_geo = laplace_nll(z_geo_safe, target, ls_geo) * valid
+        l_reg = laplace_nll(z_reg, target, ls_reg)
+        losses = dict(
+            loss_geo=self.loss_weights['geo'] * _weighted_mean(l_geo, weight),
+            loss_reg=self.loss_weights['reg'] * _weighted_mean(l_reg, weight))
+        if self.predict_torso:
+            tw = weight
+            if 'torso_length' not in gt:
+                raise KeyError('predict_torso=True needs the `torso_length` '
+                               'target field')
+            t_gt = gt['torso_length'][:, 0][idx]
+            t_pred = outputs['torso_length'][:, 0][idx]
+            losses['loss_torso'] = self.loss_weights['torso'] * \
+                _weighted_mean((t_pred - t_gt).abs() / self.omega,
+                               tw * (t_gt > 0))
+        # keep every parameter in the graph even without depth pixels
+        if len(b) == 0:
+            zero = sum(outputs[k].sum() * 0. for k in
+                       ('root_depth', 'log_sigma_reg', 'log_sigma_geo',
+                        'offsets'))
+            losses = {k: v + zero for k, v in losses.items()}
+        return losses
+
+    def dense_geometry_depth(self, outputs: Dict[str, Tensor], idx,
+                             Ks: Tensor) -> Tuple[Tensor, Tensor]:
+        """Eq. 7-8 at the pixels ``idx = (b, y, x)``: each pixel is the root.
+
+        Returns:
+            tuple: ``Z_geo / focal_of(K)`` (M,) and a validity mask (M,).
+        """
+        b, y, x = idx
+        K = self.num_keypoints
+        s = self.stride()
+        offsets = outputs['offsets']
+        du = offsets[:, NECK][idx] * self.offset_norm
+        dv = offsets[:, K + NECK][idx] * self.offset_norm
+        dz = offsets[:, 2 * K + NECK][idx] * self.depth_norm
+        uv_root = torch.stack([x.to(du.dtype) * s, y.to(du.dtype) * s], -1)
+        uv_neck = uv_root + torch.stack([du, dv], -1) * s
+        Kb = Ks[b]
+        if self.predict_torso:
+            omega = outputs['torso_length'][:, 0][idx]
+        else:
+            omega = torch.full_like(du, self.omega)
+        z = geometry_depth(uv_root, uv_neck, dz, Kb, omega)
+        valid = torch.isfinite(z) & (z > GEO_MIN_DEPTH * (1 + 1e-6))
+        z = torch.where(valid, z, torch.ones_like(z))
+        return z / focal_of(Kb), valid
+
+    # ------------------------------------------------------------------
+    # predict
+    # ------------------------------------------------------------------
+    def predict(self,
+                feats: Features,
+                batch_data_samples: OptSampleList,
+                test_cfg: ConfigType = {}) -> Predictions:
+        """Decode 2.5D poses per image (codec) then fuse depths (Eq. 7-8,
+        12) and back-project (Eq. 1).
+
+        ``feats`` is a tuple of maps, or ``[feats, feats_of_flipped_input]``
+        when ``test_cfg['flip_test']``. Returns a list of ``InstanceData``
+        in *input-image* pixels / camera-space mm (the estimator maps 2D to
+        the original image).
+        """
+        outputs = self.forward_test(feats, test_cfg)
+        return self.predict_from_outputs(outputs, batch_data_samples,
+                                         test_cfg)
+
+    def forward_test(self, feats: Features, test_cfg: ConfigType = {}):
+        """Forward, with flip-test averaging if ``test_cfg['flip_test']``."""
+        if test_cfg.get('flip_test', False):
+            assert isinstance(feats, (list, tuple)) and len(feats) == 2
+            out = self.forward(feats[0])
+            out_flip = flip_back_outputs(
+                self.forward(feats[1]),
+                stride=int(round(self.stride())),
+                shift=test_cfg.get('shift_heatmap', True))
+            out = {
+                k: (v + out_flip[k]) / 2 if k in out_flip else v
+                for k, v in out.items()
+            }
+        else:
+            out = self.forward(feats)
+        out.pop('aux', None)
+        return out
+
+    def predict_from_outputs(self, outputs: Dict[str, Tensor],
+                             batch_data_samples: OptSampleList,
+                             test_cfg: ConfigType = {}) -> List[InstanceData]:
+        """Decode + fuse per image from a network output dict (B, C, h, w).
+
+        Exposed so that tests (and TTA) can feed arbitrary output maps.
+        """
+        results = []
+        for i, data_sample in enumerate(batch_data_samples):
+            maps = {
+                k: v[i].detach().float().cpu().numpy()
+                for k, v in outputs.items() if isinstance(v, Tensor)
+            }
+            for k in ('log_sigma_reg', 'log_sigma_geo'):
+                maps[k] = np.clip(maps[k], *self.log_sigma_range)
+            K = get_intrinsics(data_sample)
+            decoded = self.decode_maps(maps, K)
+            results.append(self.fusion(decoded, K))
+        return results
+
+    def decode_maps(self, maps: Dict[str, np.ndarray],
+                    K: np.ndarray) -> InstanceData:
+        """Run the codec on one image's maps (numpy, (C, h, w))."""
+        if self.decoder is None:
+            raise RuntimeError('MARHead needs a `decoder` (MARCodec) to '
+                               'predict')
+        return self.decoder.decode(**maps_for_codec(self.decoder, maps, K))
+
+
+def maps_for_codec(codec, maps: Dict[str, np.ndarray], K: np.ndarray) -> dict:
+    """Arguments of ``MARCodec.decode`` from the head's per-image maps."""
+    import inspect
+    params = inspect.signature(codec.decode).parameters
+    kwargs = {k: v for k, v in maps.items() if k in params}
+    if 'K' in params:
+        kwargs['K'] = K
+    elif 'cam_param' in params:
+        kwargs['cam_param'] = dict(K=K)
+    return kwargs
+
+
+def get_intrinsics(data_sample) -> np.ndarray:
+    """``data_sample.metainfo['cam_param']['K']`` as a finite (3, 3) float64
+    array; a missing or malformed one raises a ValueError naming the sample
+    and the field."""
+    meta = data_sample.metainfo
+    name = meta.get('img_path', meta.get('img_id', '<unknown sample>'))
+    cam = meta.get('cam_param', None)
+    if not isinstance(cam, dict) or 'K' not in cam:
+        raise ValueError(f"sample {name}: metainfo field cam_param['K'] "
+                         f'(camera intrinsics) is missing')
+    try:
+        K = np.asarray(
+            cam['K'].detach().cpu().numpy() if isinstance(cam['K'], Tensor)
+            else cam['K'], dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"sample {name}: metainfo field cam_param['K'] is "
+                         f'not a numeric array ({e})') from None
+    if K.shape != (3, 3) or not np.all(np.isfinite(K)) or \
+            abs(K[0, 0] * K[1, 1] - K[0, 1] * K[1, 0]) <= 0:
+        raise ValueError(f"sample {name}: metainfo field cam_param['K'] must "
+                         f'be a finite invertible 3x3 matrix, got '
+                         f'{K.tolist() if K.size <= 16 else K.shape}')
+    return K

@@ -1,0 +1,3 @@
+from .mar import MARPoseEstimator
+
+__all__ = ['MARPoseEstimator']

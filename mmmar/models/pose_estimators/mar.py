@@ -1,0 +1,144 @@
+"""The MAR bottom-up 3D multi-person pose estimator."""
+from typing import Optional
+
+import numpy as np
+from mmengine.logging import print_log
+from mmengine.structures import InstanceData
+
+from mmpose.models.pose_estimators.bottomup import BottomupPoseEstimator
+from mmpose.registry import MODELS
+from mmpose.utils.typing import InstanceList, PixelDataList, SampleList
+
+from mmmar.geometry import affine_to_3x3
+from ..post_processors.fusion import empty_predictions
+
+#: per-person fields of the predictions (design.md "Predictions")
+_PERSON_FIELDS = ('keypoints', 'keypoints_2d', 'keypoint_scores',
+                  'keypoint_depths', 'scores', 'bbox_scores', 'root_depth',
+                  'depth_reg', 'depth_geo', 'sigma_reg', 'sigma_geo',
+                  'geo_valid', 'bboxes')
+
+
+@MODELS.register_module()
+class MARPoseEstimator(BottomupPoseEstimator):
+    """MAR (ACM MM 2022): HRNet + :class:`MARHead`.
+
+    Same constructor as mmpose's :class:`BottomupPoseEstimator`. Training:
+    the head reads the intrinsics ``metainfo['cam_param']['K']`` of every
+    (input) image. Testing (``test_cfg``: ``flip_test``, ``shift_heatmap``,
+    plus the head/codec's own options): the head returns input-image poses
+    and this class
+
+    - drops people with non-finite outputs (logged warning);
+    - maps the 2D predictions (``keypoints_2d``, ``bboxes``) back to the
+      original image with the inverse of ``metainfo['input_affine']``
+      (2x3, original -> input). Camera-space 3D is left unchanged: the input
+      image's ``K`` (= ``A3 @ K_orig``) and the original ``K`` describe the
+      same rays, so the back-projected points are already those of the
+      original camera. Without ``input_affine`` mmpose's
+      ``input_center``/``input_scale`` mapping is used;
+    - writes ``pred_instances`` as in design.md's "Predictions" table:
+      ``keypoints`` (N, 17, 3) mm, ``transformed_keypoints`` and
+      ``keypoints_2d`` (N, 17, 2) original px, ``keypoint_scores``,
+      ``keypoints_visible`` (= scores), ``bbox_scores``, ``scores``,
+      ``root_depth``, ``depth_reg``, ``depth_geo``, ``sigma_reg``,
+      ``sigma_geo`` (N,), ``bboxes`` (N, 4), plus ``keypoint_depths``
+      (relative Zr, mm) and ``geo_valid``.
+    """
+
+    def add_pred_to_datasample(self, batch_pred_instances: InstanceList,
+                               batch_pred_fields: Optional[PixelDataList],
+                               batch_data_samples: SampleList) -> SampleList:
+        assert len(batch_pred_instances) == len(batch_data_samples)
+        for i, (pred, data_sample) in enumerate(
+                zip(batch_pred_instances, batch_data_samples)):
+            pred = drop_non_finite(pred, data_sample)
+            to_orig = inverse_input_transform(data_sample.metainfo)
+            kpts2d = apply_affine(pred.keypoints_2d, to_orig)
+            pred.keypoints_2d = kpts2d
+            pred.transformed_keypoints = kpts2d.copy()
+            pred.bboxes = transform_bboxes(pred.bboxes, to_orig)
+            pred.keypoints_visible = pred.keypoint_scores.copy()
+            data_sample.pred_instances = pred
+            if batch_pred_fields is not None and \
+                    i < len(batch_pred_fields) and \
+                    batch_pred_fields[i] is not None:
+                data_sample.pred_fields = batch_pred_fields[i]
+        return batch_data_samples
+
+
+def _sample_name(data_sample) -> str:
+    meta = data_sample.metainfo
+    return str(meta.get('img_path', meta.get('img_id', '<unknown sample>')))
+
+
+def drop_non_finite(pred: InstanceData, data_sample) -> InstanceData:
+    """Keep the people whose every numeric field is finite (and whose
+    ``finite`` flag, if any, is set); warn about the others."""
+    n = len(pred.scores) if 'scores' in pred else 0
+    if n == 0:
+        return empty_predictions(_num_joints(pred))
+    keep = np.ones(n, bool)
+    if 'finite' in pred:
+        keep &= np.asarray(pred.finite, bool)
+    for key in _PERSON_FIELDS:
+        if key in pred:
+            v = np.asarray(pred.get(key))
+            if v.dtype.kind == 'f':
+                keep &= np.isfinite(v.reshape(n, -1)).all(1)
+    if not keep.all():
+        print_log(
+            f'MARPoseEstimator: dropped {int((~keep).sum())} of {n} people '
+            f'with non-finite network outputs in {_sample_name(data_sample)}',
+            logger='current', level=30)
+    out = InstanceData()
+    for key in _PERSON_FIELDS:
+        if key in pred:
+            out.set_field(np.asarray(pred.get(key))[keep], key)
+    if keep.sum() == 0:
+        return empty_predictions(_num_joints(pred))
+    return out
+
+
+def _num_joints(pred: InstanceData) -> int:
+    if 'keypoints' in pred:
+        return int(np.asarray(pred.keypoints).shape[1])
+    from mmmar.structures.skeleton import NUM_JOINTS
+    return NUM_JOINTS
+
+
+def inverse_input_transform(meta: dict) -> np.ndarray:
+    """(3, 3) map from input pixels back to original pixels."""
+    A = meta.get('input_affine', None)
+    if A is not None:
+        A3 = affine_to_3x3(np.asarray(A, np.float64))
+        return np.linalg.inv(A3)
+    if all(k in meta for k in ('input_size', 'input_center', 'input_scale')):
+        size = np.asarray(meta['input_size'], np.float64).reshape(2)
+        center = np.asarray(meta['input_center'], np.float64).reshape(2)
+        scale = np.asarray(meta['input_scale'], np.float64).reshape(2)
+        s = scale / size
+        t = center - 0.5 * scale
+        return np.array([[s[0], 0, t[0]], [0, s[1], t[1]], [0, 0, 1.]])
+    return np.eye(3)
+
+
+def apply_affine(points: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Apply a (3, 3) affine to (..., 2) points."""
+    points = np.asarray(points, np.float64)
+    out = points @ M[:2, :2].T + M[:2, 2]
+    return out.astype(np.float32)
+
+
+def transform_bboxes(bboxes: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Transform xyxy boxes by their 4 corners (exact for rotations too)."""
+    bboxes = np.asarray(bboxes, np.float64).reshape(-1, 4)
+    x0, y0, x1, y1 = bboxes.T
+    corners = np.stack([
+        np.stack([x0, y0], -1),
+        np.stack([x1, y0], -1),
+        np.stack([x0, y1], -1),
+        np.stack([x1, y1], -1)
+    ], 1)
+    c = apply_affine(corners, M)
+    return np.concatenate([c.min(1), c.max(1)], 1).astype(np.float32)

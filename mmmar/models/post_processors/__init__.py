@@ -1,0 +1,3 @@
+from .fusion import MARDepthFusion
+
+__all__ = ['MARDepthFusion']

@@ -1,0 +1,205 @@
+"""Mutual adaptive depth fusion (Eq. 7-8, Eq. 12) and back-projection (Eq. 1).
+
+:class:`MARDepthFusion` turns the decoded structured 2.5D poses of one image
+(Eq. 3; decoded by :class:`MARCodec`) into absolute camera-space 3D poses:
+
+1. regression root depth ``Z_reg = root_depth * focal_of(K)`` (mm) with
+   ``sigma_reg = exp(log_sigma_reg) * focal_of(K)`` (mm);
+2. geometry root depth ``Z_geo`` (Eq. 7-8, :func:`mmmar.geometry.geometry_depth_np`)
+   from the decoded root and neck pixels, the neck's relative depth, ``K`` and
+   the torso length ``Omega`` (a constant, or the person's predicted one),
+   with ``sigma_geo = exp(log_sigma_geo) * focal_of(K)``;
+3. fused root depth ``Z = fuse_depths(Z_reg, s1, Z_geo, s2)`` (Eq. 12);
+4. ``P_k = (Z + Zr_k) K^-1 [u_k, v_k, 1]^T`` (Eq. 1).
+
+``mode`` selects the root depth for ablations: ``'fusion'`` (Eq. 12),
+``'reg'`` (Z_reg only) or ``'geo'`` (Z_geo only).
+
+Fallback: when the geometry is degenerate for a person (non-finite inputs, no
+positive solution -- ``geometry_depth`` clamped it to its minimum depth --,
+or a non-finite result) ``depth_geo`` is set to ``depth_reg`` and the fused
+depth to ``depth_reg`` (in every mode); ``geo_valid`` records it. Nothing
+non-finite is ever emitted: people whose regression depth or 2D pose is not
+finite are dropped by the estimator (see ``MARPoseEstimator``); this class
+marks them in ``finite``.
+"""
+from typing import Optional
+
+import numpy as np
+from mmengine.structures import InstanceData
+
+from mmpose.registry import MODELS
+
+from mmmar.geometry import back_project_np, focal_of, fuse_depths_np, \
+    geometry_depth_np
+from mmmar.geometry.depth import GEO_MIN_DEPTH
+from mmmar.structures.skeleton import NECK, NUM_JOINTS, ROOT
+
+#: fields every decoded-pose input needs (canonical names, see ``__call__``)
+REQUIRED = ('keypoints', 'keypoint_depths', 'root_depth', 'log_sigma_reg',
+            'log_sigma_geo')
+
+
+def empty_predictions(num_keypoints: int = NUM_JOINTS) -> InstanceData:
+    """InstanceData with N = 0 and the trailing shapes of the contract."""
+    K = num_keypoints
+    z = np.zeros
+    return InstanceData(
+        keypoints=z((0, K, 3), np.float32),
+        keypoints_2d=z((0, K, 2), np.float32),
+        keypoint_scores=z((0, K), np.float32),
+        keypoint_depths=z((0, K), np.float32),
+        scores=z((0, ), np.float32),
+        bbox_scores=z((0, ), np.float32),
+        root_depth=z((0, ), np.float32),
+        depth_reg=z((0, ), np.float32),
+        depth_geo=z((0, ), np.float32),
+        sigma_reg=z((0, ), np.float32),
+        sigma_geo=z((0, ), np.float32),
+        geo_valid=z((0, ), bool),
+        bboxes=z((0, 4), np.float32))
+
+
+@MODELS.register_module()
+class MARDepthFusion:
+    """Eq. 7-8 + Eq. 12 + Eq. 1 for the decoded people of one image.
+
+    Args:
+        mode (str): ``'fusion'`` | ``'reg'`` | ``'geo'``.
+        omega (float): Torso (root-neck) length in mm for the geometry depth
+            when the decoded poses carry no ``torso_length``.
+        root_index (int), neck_index (int): Joint indices of the torso.
+        sigma_range (tuple): log-sigma values are clipped to this range.
+    """
+
+    def __init__(self,
+                 mode: str = 'fusion',
+                 omega: float = 500.,
+                 root_index: int = ROOT,
+                 neck_index: int = NECK,
+                 log_sigma_range=(-7., 7.)):
+        if mode not in ('fusion', 'reg', 'geo'):
+            raise ValueError(f"mode must be 'fusion', 'reg' or 'geo', got "
+                             f'{mode!r}')
+        self.mode = mode
+        self.omega = float(omega)
+        self.root_index = root_index
+        self.neck_index = neck_index
+        self.log_sigma_range = tuple(log_sigma_range)
+
+    def __call__(self, decoded, K: np.ndarray) -> InstanceData:
+        """Fuse and back-project.
+
+        Args:
+            decoded (InstanceData | dict): Per-person arrays (N people, input
+                image): ``keypoints`` (N, J, 2) px (the structured 2.5D pose,
+                Eq. 3), ``keypoint_depths`` (N, J) relative depth Zr (mm,
+                root = 0), ``root_depth`` (N,) regression depth normalised by
+                ``focal_of(K)``, ``log_sigma_reg``, ``log_sigma_geo`` (N,)
+                (same normalised unit); optional ``keypoint_scores``
+                (N, J), ``scores`` (N,), ``torso_length`` (N,) mm,
+                ``bboxes`` (N, 4).
+            K (np.ndarray): (3, 3) intrinsics of the input image.
+
+        Returns:
+            InstanceData: input-image ``keypoints`` (N, J, 3) camera mm,
+            ``keypoints_2d`` (N, J, 2) px, ``keypoint_scores``, ``scores``,
+            ``bbox_scores``, ``root_depth`` (fused, mm), ``depth_reg``,
+            ``depth_geo``, ``sigma_reg``, ``sigma_geo`` (mm),
+            ``geo_valid`` (bool), ``finite`` (bool), ``bboxes`` (N, 4).
+        """
+        get = decoded.get
+        missing = [k for k in REQUIRED if get(k, None) is None]
+        if missing:
+            raise KeyError(f'MARDepthFusion: decoded poses lack {missing}')
+        uv = np.asarray(get('keypoints'), np.float64)
+        N, J = uv.shape[:2]
+        if N == 0:
+            return empty_predictions(J)
+        K = np.asarray(K, np.float64)
+        f = float(focal_of(K))
+        zrel = np.asarray(get('keypoint_depths'), np.float64).reshape(N, J)
+        lo, hi = self.log_sigma_range
+        z_reg = np.asarray(get('root_depth'), np.float64).reshape(N) * f
+        s_reg = np.exp(np.clip(
+            np.asarray(get('log_sigma_reg'), np.float64).reshape(N), lo,
+            hi)) * f
+        s_geo = np.exp(np.clip(
+            np.asarray(get('log_sigma_geo'), np.float64).reshape(N), lo,
+            hi)) * f
+        scores_k = get('keypoint_scores', None)
+        scores_k = np.ones((N, J)) if scores_k is None else \
+            np.asarray(scores_k, np.float64).reshape(N, J)
+        scores = get('scores', None)
+        scores = scores_k.mean(1) if scores is None else \
+            np.asarray(scores, np.float64).reshape(N)
+
+        z_geo, geo_valid = self.geometry(uv, zrel, K, get('torso_length',
+                                                         None))
+        finite = np.isfinite(z_reg) & (z_reg > 0) & np.isfinite(s_reg) & \
+            np.isfinite(uv).all((1, 2)) & np.isfinite(zrel).all(1)
+        geo_valid &= finite & np.isfinite(s_geo)
+        z_geo = np.where(geo_valid, z_geo, z_reg)
+        s_geo = np.where(geo_valid, s_geo, s_reg)
+        if self.mode == 'reg':
+            z = z_reg
+        elif self.mode == 'geo':
+            z = z_geo
+        else:
+            z = np.where(geo_valid, fuse_depths_np(z_reg, s_reg, z_geo, s_geo),
+                         z_reg)
+
+        # neutralise non-finite people so the arrays stay finite; the
+        # estimator drops them (``finite`` = False)
+        safe = finite[:, None]
+        uv = np.where(safe[..., None], uv, 0.)
+        zrel = np.where(safe, zrel, 0.)
+        z = np.where(finite, z, 1.)
+        cam = back_project_np(uv, z[:, None] + zrel, K)
+        bboxes = get('bboxes', None)
+        if bboxes is None:
+            bboxes = np.concatenate([uv.min(1), uv.max(1)], axis=1)
+
+        def f32(x):
+            return np.nan_to_num(
+                np.asarray(x, np.float64), nan=0., posinf=0.,
+                neginf=0.).astype(np.float32)
+
+        return InstanceData(
+            keypoints=f32(cam),
+            keypoints_2d=f32(uv),
+            keypoint_scores=f32(scores_k),
+            keypoint_depths=f32(zrel),
+            scores=f32(scores),
+            bbox_scores=f32(scores),
+            root_depth=f32(z),
+            depth_reg=f32(np.where(finite, z_reg, 1.)),
+            depth_geo=f32(np.where(finite, z_geo, 1.)),
+            sigma_reg=f32(s_reg),
+            sigma_geo=f32(s_geo),
+            geo_valid=geo_valid,
+            finite=finite,
+            bboxes=f32(np.asarray(bboxes).reshape(N, 4)))
+
+    def geometry(self, uv: np.ndarray, zrel: np.ndarray, K: np.ndarray,
+                 torso_length: Optional[np.ndarray] = None):
+        """Eq. 7-8 per person; returns (Z_geo mm (N,), valid (N,))."""
+        N = uv.shape[0]
+        if torso_length is None:
+            omega = np.full(N, self.omega)
+        else:
+            omega = np.asarray(torso_length, np.float64).reshape(N)
+            omega = np.where(np.isfinite(omega) & (omega > 0), omega,
+                             self.omega)
+        uv_r = uv[:, self.root_index]
+        uv_m = uv[:, self.neck_index]
+        zr_m = zrel[:, self.neck_index]
+        ok = np.isfinite(uv_r).all(1) & np.isfinite(uv_m).all(1) & \
+            np.isfinite(zr_m)
+        with np.errstate(all='ignore'):
+            z = geometry_depth_np(
+                np.where(ok[:, None], uv_r, 0.),
+                np.where(ok[:, None], uv_m, 1.), np.where(ok, zr_m, 0.), K,
+                omega)
+        valid = ok & np.isfinite(z) & (z > GEO_MIN_DEPTH * (1 + 1e-6))
+        return np.where(valid, z, 0.), valid
