@@ -41,7 +41,8 @@ from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
 
 from mmmar.geometry import focal_of, geometry_depth, laplace_nll
 from mmmar.geometry.depth import GEO_MIN_DEPTH
-from mmmar.structures.skeleton import FLIP_INDICES, LIMBS, NECK, NUM_JOINTS
+from mmmar.structures.skeleton import (FLIP_INDICES, LIMBS, NECK, NUM_JOINTS,
+                                      ROOT)
 
 #: the depth branch outputs (root_depth, log_sigma_reg)
 _OUTPUT_KEYS = ('heatmaps', 'pafs', 'offsets', 'root_depth', 'log_sigma_reg',
@@ -184,6 +185,12 @@ class MARHead(BaseHead):
         offset_beta (float): Smooth-L1 beta (in normalised offset units).
         log_sigma_range (tuple): log-sigma outputs are clamped to this range
             in the losses and the decoding (numerical safety).
+        geo_root (str): Root location of the dense geometry depth in L_geo:
+            ``'offset'`` (default) = the pixel plus its predicted root
+            offset (the root neighbourhood has radius ``root_radius``, so the
+            pixel itself can be a few px off the true root; with the
+            root offset the torso vector is exact for perfect offsets), or
+            ``'pixel'`` = the pixel itself.
         decoder (dict): The :class:`MARCodec` config (used to decode and to
             read the target normalisations ``offset_norm``/``depth_norm``
             and the heatmap stride).
@@ -204,9 +211,9 @@ class MARHead(BaseHead):
     - ``L_reg`` (Eq. 6) / ``L_geo`` (Eq. 9): Laplace NLL of the regression /
       geometry depth (both normalised by ``focal_of(K)``) averaged over all
       pixels with ``root_depth_weights > 0``. The geometry depth is computed
-      densely: each such pixel is the root, the neck is that pixel plus the
-      predicted neck offset, ``Zr_neck`` the predicted neck dZ; its
-      gradients reach the offsets (Eq. 10).
+      densely: each such pixel stands for the root (see ``geo_root``), the
+      neck is that pixel plus the predicted neck offset, ``Zr_neck`` the
+      predicted neck dZ; its gradients reach the offsets (Eq. 10).
     """
 
     def __init__(self,
@@ -228,6 +235,7 @@ class MARHead(BaseHead):
                  offset_loss_type: str = 'smooth_l1',
                  offset_beta: float = 0.1,
                  log_sigma_range: Tuple[float, float] = (-7., 7.),
+                 geo_root: str = 'offset',
                  decoder: OptConfigType = None,
                  fusion: OptConfigType = None,
                  init_cfg: OptConfigType = None):
@@ -258,6 +266,8 @@ class MARHead(BaseHead):
         self.offset_loss_type = offset_loss_type
         self.offset_beta = offset_beta
         self.log_sigma_range = tuple(log_sigma_range)
+        assert geo_root in ('offset', 'pixel')
+        self.geo_root = geo_root
 
         c0, mid = self.in_channels[0], branch_channels
         self.heatmap_layers = nn.ModuleList([
@@ -302,17 +312,14 @@ class MARHead(BaseHead):
     def depth_norm(self) -> float:
         return self._codec_attr('depth_norm', 1.)
 
-    def stride(self, input_hw: Optional[Tuple[int, int]] = None,
-               map_hw: Optional[Tuple[int, int]] = None) -> float:
-        """Input pixels per heatmap pixel (the codec's, else from sizes)."""
-        if self.decoder is not None and hasattr(self.decoder, 'stride'):
-            return float(self.decoder.stride)
+    def stride(self) -> Tuple[float, float]:
+        """Input pixels per heatmap pixel (sx, sy): the codec's, else 4."""
         if self.decoder is not None and hasattr(self.decoder, 'input_size'):
-            return float(self.decoder.input_size[0]) / float(
-                self.decoder.heatmap_size[0])
-        if input_hw is not None and map_hw is not None:
-            return float(input_hw[1]) / float(map_hw[1])
-        return 4.
+            return (float(self.decoder.input_size[0]) /
+                    float(self.decoder.heatmap_size[0]),
+                    float(self.decoder.input_size[1]) /
+                    float(self.decoder.heatmap_size[1]))
+        return (4., 4.)
 
     # ------------------------------------------------------------------
     # forward
@@ -378,19 +385,25 @@ class MARHead(BaseHead):
                 'offset_weights', 'root_depth', 'root_depth_weights',
                 'torso_length')
         gt = {}
+        keys = keys + ('torso_length_weights', )
         for key in keys:
             vals = [d.gt_fields.get(key, None) for d in batch_data_samples]
             if any(v is None for v in vals):
                 continue
             gt[key] = torch.stack([torch.as_tensor(v) for v in vals]).float()
-        missing = [k for k in keys[:-1] if k not in gt and k != 'heatmap_mask']
+        missing = [
+            k for k in keys
+            if k not in gt and k not in ('heatmap_mask', 'torso_length',
+                                         'torso_length_weights')
+        ]
         if missing:
             raise KeyError(f'MARHead.loss: data samples lack gt_fields '
                            f'{missing} (is MARCodec used and are its fields '
                            f'packed?)')
         if gt.get('heatmap_mask') is not None and gt['heatmap_mask'].ndim == 3:
             gt['heatmap_mask'] = gt['heatmap_mask'].unsqueeze(1)
-        for key in ('root_depth', 'root_depth_weights', 'torso_length'):
+        for key in ('root_depth', 'root_depth_weights', 'torso_length',
+                    'torso_length_weights'):
             if key in gt and gt[key].ndim == 3:
                 gt[key] = gt[key].unsqueeze(1)
         return gt
@@ -455,7 +468,8 @@ class MARHead(BaseHead):
             loss_geo=self.loss_weights['geo'] * _weighted_mean(l_geo, weight),
             loss_reg=self.loss_weights['reg'] * _weighted_mean(l_reg, weight))
         if self.predict_torso:
-            tw = weight
+            tw = gt['torso_length_weights'][:, 0][idx] \
+                if 'torso_length_weights' in gt else weight
             if 'torso_length' not in gt:
                 raise KeyError('predict_torso=True needs the `torso_length` '
                                'target field')
@@ -481,13 +495,19 @@ class MARHead(BaseHead):
         """
         b, y, x = idx
         K = self.num_keypoints
-        s = self.stride()
+        sx, sy = self.stride()
         offsets = outputs['offsets']
         du = offsets[:, NECK][idx] * self.offset_norm
         dv = offsets[:, K + NECK][idx] * self.offset_norm
         dz = offsets[:, 2 * K + NECK][idx] * self.depth_norm
-        uv_root = torch.stack([x.to(du.dtype) * s, y.to(du.dtype) * s], -1)
-        uv_neck = uv_root + torch.stack([du, dv], -1) * s
+        uv_pix = torch.stack([x.to(du.dtype) * sx, y.to(du.dtype) * sy], -1)
+        uv_neck = uv_pix + torch.stack([du * sx, dv * sy], -1)
+        if self.geo_root == 'offset':
+            du_r = offsets[:, ROOT][idx] * self.offset_norm
+            dv_r = offsets[:, K + ROOT][idx] * self.offset_norm
+            uv_root = uv_pix + torch.stack([du_r * sx, dv_r * sy], -1)
+        else:
+            uv_root = uv_pix
         Kb = Ks[b]
         if self.predict_torso:
             omega = outputs['torso_length'][:, 0][idx]
@@ -524,7 +544,7 @@ class MARHead(BaseHead):
             out = self.forward(feats[0])
             out_flip = flip_back_outputs(
                 self.forward(feats[1]),
-                stride=int(round(self.stride())),
+                stride=int(round(self.stride()[0])),
                 shift=test_cfg.get('shift_heatmap', True))
             out = {
                 k: (v + out_flip[k]) / 2 if k in out_flip else v
@@ -552,7 +572,7 @@ class MARHead(BaseHead):
                 maps[k] = np.clip(maps[k], *self.log_sigma_range)
             K = get_intrinsics(data_sample)
             decoded = self.decode_maps(maps, K)
-            results.append(self.fusion(decoded, K))
+            results.append(self.fusion(codec_to_fusion(decoded), K))
         return results
 
     def decode_maps(self, maps: Dict[str, np.ndarray],
@@ -574,6 +594,25 @@ def maps_for_codec(codec, maps: Dict[str, np.ndarray], K: np.ndarray) -> dict:
     elif 'cam_param' in params:
         kwargs['cam_param'] = dict(K=K)
     return kwargs
+
+
+def codec_to_fusion(decoded: dict) -> dict:
+    """Rename ``MARCodec.decode``'s per-person arrays to the inputs of
+    :class:`MARDepthFusion` (``root_depth`` normalised by ``focal_of(K)``,
+    ``keypoint_depths`` = relative depths in mm)."""
+    n = len(decoded['keypoints'])
+    zeros = np.zeros(n, np.float32)
+    out = dict(
+        keypoints=decoded['keypoints'],
+        keypoint_depths=decoded.get('keypoints_rel_depth'),
+        keypoint_scores=decoded.get('keypoint_scores'),
+        scores=decoded.get('scores'),
+        root_depth=decoded.get('root_depth_norm'),
+        log_sigma_reg=decoded.get('log_sigma_reg', zeros),
+        log_sigma_geo=decoded.get('log_sigma_geo', zeros))
+    if decoded.get('torso_length') is not None:
+        out['torso_length'] = decoded['torso_length']
+    return out
 
 
 def get_intrinsics(data_sample) -> np.ndarray:

@@ -1,0 +1,262 @@
+"""MARPoseEstimator / MARDepthFusion: decode + fusion + mapping on perfect
+network outputs (GT encoded by MARCodec), NaN handling, a short training run
+of a tiny model."""
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import PixelData
+
+from mmpose.registry import KEYPOINT_CODECS, MODELS
+from mmpose.structures import PoseDataSample
+
+import mmmar.models  # noqa: F401
+from mmmar.models.post_processors.fusion import MARDepthFusion
+from mmmar.structures.skeleton import NECK, ROOT
+
+from ._helpers import TEMPLATE, make_K, make_people, tiny_hrnet
+
+torch.set_num_threads(2)
+J = 17
+FIELDS_2 = {'transformed_keypoints', 'keypoints_2d'}
+PER_PERSON = ('keypoint_scores', 'bbox_scores', 'scores', 'root_depth',
+              'depth_reg', 'depth_geo', 'sigma_reg', 'sigma_geo', 'bboxes')
+
+
+def grid_people(n, K, W, H, rows=4, cols=5, z=7000.):
+    """Up to rows*cols non-overlapping standing people (camera mm, px)."""
+    cams = []
+    for i in range(n):
+        r, c = divmod(i, cols)
+        u = (c + 0.5) * W / cols
+        v = (r + 0.55) * H / rows
+        root = (z + 150 * i) * np.linalg.inv(K) @ np.array([u, v, 1.])
+        cams.append(TEMPLATE + root)
+    cams = np.array(cams, np.float64).reshape(n, J, 3)
+    p = cams @ K.T
+    kpts = p[..., :2] / np.maximum(p[..., 2:3], 1e-9)
+    return cams.astype(np.float32), kpts.astype(np.float32)
+
+
+def encode(codec, kpts, cams, K):
+    n = len(kpts)
+    return codec.encode(
+        keypoints=kpts,
+        keypoints_visible=np.ones((n, J), np.float32),
+        keypoints_cam=cams,
+        keypoints_valid=np.ones((n, J), np.float32),
+        has_depth=np.ones(n, np.float32),
+        cam_param=dict(K=K))
+
+
+def perfect_outputs(enc):
+    t = {k: torch.as_tensor(v)[None] for k, v in enc.items()}
+    zeros = torch.zeros_like(t['root_depth'])
+    return dict(
+        heatmaps=t['heatmaps'],
+        pafs=t['pafs'],
+        offsets=t['offsets'],
+        root_depth=t['root_depth'],
+        log_sigma_reg=zeros,
+        log_sigma_geo=zeros)
+
+
+W, H = 512, 384
+
+
+@pytest.fixture(scope='module')
+def estimator():
+    codec = dict(type='MARCodec', input_size=(W, H), heatmap_size=(W // 4,
+                                                                   H // 4))
+    cfg = dict(
+        type='MARPoseEstimator',
+        data_preprocessor=dict(
+            type='PoseDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True),
+        backbone=tiny_hrnet(),
+        head=dict(
+            type='MARHead',
+            in_channels=(8, 16, 32, 64),
+            branch_channels=16,
+            omega=500.,
+            decoder=codec,
+            init_cfg=None),
+        test_cfg=dict(flip_test=False))
+    return MODELS.build(cfg).eval()
+
+
+@pytest.mark.parametrize('n', [0, 1, 20])
+def test_predict_perfect_outputs(estimator, n):
+    head = estimator.head
+    K = make_K(f=300., w=W, h=H)
+    cams, kpts = grid_people(n, K, W, H)
+    enc = encode(head.decoder, kpts, cams, K)
+    # original image 2x larger, shifted: input = 0.5 * orig - (10, 6)
+    A = np.array([[0.5, 0, -10.], [0, 0.5, -6.]])
+    ds = PoseDataSample(
+        metainfo=dict(
+            img_path=f'people_{n}.jpg', cam_param=dict(K=K),
+            input_affine=A, input_size=(W, H)))
+    preds = head.predict_from_outputs(perfect_outputs(enc), [ds])
+    out = estimator.add_pred_to_datasample(preds, None, [ds])[0]
+    p = out.pred_instances
+    assert p.keypoints.shape == (n, J, 3)
+    for k in FIELDS_2:
+        assert p.get(k).shape == (n, J, 2), k
+    assert p.keypoint_scores.shape == (n, J)
+    for k in PER_PERSON[1:-1]:
+        assert p.get(k).shape == (n, ), k
+    assert p.bboxes.shape == (n, 4)
+    for k in ('keypoints', 'keypoints_2d', 'root_depth', 'depth_geo',
+              'sigma_geo', 'bboxes'):
+        assert np.isfinite(p.get(k)).all(), k
+    if n == 0:
+        return
+    # match predictions to GT people by root depth order
+    order = np.argsort(p.depth_reg)
+    gt_order = np.argsort(cams[:, ROOT, 2])
+    pk, gk = p.keypoints[order], cams[gt_order]
+    # regression depth read at the root pixel is exact (float32)
+    np.testing.assert_allclose(
+        p.depth_reg[order], cams[gt_order, ROOT, 2], rtol=1e-4)
+    # geometry depth: right up to the ~1 px 2D quantisation of the torso
+    np.testing.assert_allclose(
+        p.depth_geo[order], cams[gt_order, ROOT, 2], rtol=0.15)
+    # equal sigmas -> fused = mean
+    np.testing.assert_allclose(
+        p.root_depth, (p.depth_reg + p.depth_geo) / 2, rtol=1e-5)
+    np.testing.assert_allclose(p.sigma_reg, p.sigma_geo, rtol=1e-6)
+    # 3D: relative pose exact up to 2D quantisation (mm)
+    rel_err = np.linalg.norm((pk - pk[:, ROOT:ROOT + 1]) -
+                             (gk - gk[:, ROOT:ROOT + 1]), axis=-1)
+    assert np.median(rel_err) < 60, np.median(rel_err)
+    # 2D mapped back to the original image: orig = 2 * (input + (10, 6))
+    orig = 2 * (kpts[gt_order] + np.array([10., 6.]))
+    err2d = np.linalg.norm(p.keypoints_2d[order] - orig, axis=-1)
+    assert np.median(err2d) < 6, np.median(err2d)
+    np.testing.assert_array_equal(p.transformed_keypoints, p.keypoints_2d)
+    assert (p.bboxes[:, 2:] >= p.bboxes[:, :2]).all()
+
+
+def test_fusion_modes_and_degenerate_geometry():
+    K = make_K(f=300., w=W, h=H)
+    cams, kpts = grid_people(3, K, W, H)
+    f = np.sqrt(K[0, 0] * K[1, 1])
+    dec = dict(
+        keypoints=kpts,
+        keypoint_depths=cams[..., 2] - cams[:, ROOT:ROOT + 1, 2],
+        root_depth=cams[:, ROOT, 2] / f + np.array([1., -1., 0.]),
+        log_sigma_reg=np.log(np.array([1., 2., 4.])),
+        log_sigma_geo=np.log(np.array([2., 1., 4.])))
+    res = {m: MARDepthFusion(mode=m, omega=500.)(dec, K)
+           for m in ('fusion', 'reg', 'geo')}
+    # the template's torso is 500 mm -> geometry depth ~ exact
+    np.testing.assert_allclose(res['geo'].root_depth, cams[:, ROOT, 2],
+                               rtol=1e-4)
+    np.testing.assert_allclose(res['reg'].root_depth,
+                               dec['root_depth'] * f, rtol=1e-5)
+    s1, s2 = res['fusion'].sigma_reg, res['fusion'].sigma_geo
+    z1, z2 = res['fusion'].depth_reg, res['fusion'].depth_geo
+    np.testing.assert_allclose(res['fusion'].root_depth,
+                               (z1 / s1 + z2 / s2) / (1 / s1 + 1 / s2),
+                               rtol=1e-5)
+    # Eq. 1: P_root = Z K^-1 [u, v, 1]
+    P = res['geo'].keypoints
+    np.testing.assert_allclose(P[:, ROOT], cams[:, ROOT], rtol=1e-3,
+                               atol=1.)
+    # degenerate: neck on the root with no depth offset -> no geometry
+    # solution; NaN 2D -> person flagged non-finite; output stays finite
+    bad = {k: np.array(v, np.float64) for k, v in dec.items()}
+    bad['keypoints'][0, NECK] = bad['keypoints'][0, ROOT]
+    bad['keypoint_depths'][0, NECK] = 0.
+    bad['keypoints'][1, 3] = np.nan
+    r = MARDepthFusion(mode='fusion', omega=500.)(bad, K)
+    assert not r.geo_valid[0] and r.geo_valid[2]
+    assert r.root_depth[0] == pytest.approx(r.depth_reg[0])
+    assert r.depth_geo[0] == pytest.approx(r.depth_reg[0])
+    assert list(r.finite) == [True, False, True]
+    for k in ('keypoints', 'root_depth', 'depth_geo', 'sigma_geo'):
+        assert np.isfinite(r.get(k)).all()
+    with pytest.raises(ValueError):
+        MARDepthFusion(mode='bad')
+
+
+def test_estimator_drops_non_finite_people(estimator):
+    K = make_K(f=300., w=W, h=H)
+    cams, kpts = grid_people(2, K, W, H)
+    enc = encode(estimator.head.decoder, kpts, cams, K)
+    outs = perfect_outputs(enc)
+    # NaN regression depth everywhere -> every person dropped, N = 0
+    outs['root_depth'] = torch.full_like(outs['root_depth'], float('nan'))
+    ds = PoseDataSample(metainfo=dict(img_path='nan.jpg',
+                                      cam_param=dict(K=K)))
+    preds = estimator.head.predict_from_outputs(outs, [ds])
+    p = estimator.add_pred_to_datasample(preds, None, [ds])[0].pred_instances
+    assert p.keypoints.shape == (0, J, 3)
+    assert p.keypoints_2d.shape == (0, J, 2)
+    assert p.scores.shape == (0, )
+
+
+def test_predict_end_to_end_with_flip(estimator):
+    K = make_K(f=300., w=W, h=H)
+    inputs = torch.randint(0, 255, (1, 3, H, W)).float()
+    ds = PoseDataSample(metainfo=dict(img_path='rand.jpg',
+                                      cam_param=dict(K=K), input_size=(W, H)))
+    estimator.test_cfg = dict(flip_test=True)
+    try:
+        with torch.no_grad():
+            out = estimator.predict(inputs, [ds])[0]
+    finally:
+        estimator.test_cfg = dict(flip_test=False)
+    p = out.pred_instances
+    n = len(p.scores)
+    assert p.keypoints.shape == (n, J, 3)
+    assert np.isfinite(p.keypoints).all()
+
+
+def test_train_tiny_model_reduces_every_loss():
+    torch.manual_seed(0)
+    S = 128
+    codec = dict(type='MARCodec', input_size=(S, S), heatmap_size=(S // 4,
+                                                                   S // 4))
+    model = MODELS.build(
+        dict(
+            type='MARPoseEstimator',
+            backbone=tiny_hrnet(),
+            head=dict(
+                type='MARHead',
+                in_channels=(8, 16, 32, 64),
+                branch_channels=32,
+                predict_torso=True,
+                decoder=codec,
+                init_cfg=None)))
+    codec = KEYPOINT_CODECS.build(codec)
+    samples, imgs = [], []
+    for i in range(4):
+        K = make_K(f=150., w=S, h=S)
+        cams, kpts = make_people(1 + i % 2, K, S, S, seed=i)
+        enc = encode(codec, kpts, cams, K)
+        ds = PoseDataSample(
+            metainfo=dict(img_path=f's{i}.jpg', cam_param=dict(K=K)))
+        ds.gt_fields = PixelData(
+            **{k: torch.as_tensor(v)
+               for k, v in enc.items()})
+        samples.append(ds)
+        imgs.append(torch.rand(3, S, S) * 2 - 1)
+    inputs = torch.stack(imgs)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    model.train()
+    hist = []
+    for _ in range(40):
+        losses = model.loss(inputs, samples)
+        opt.zero_grad()
+        sum(losses.values()).backward()
+        opt.step()
+        hist.append({k: v.item() for k, v in losses.items()})
+    keys = ('loss_heatmap', 'loss_paf', 'loss_offset', 'loss_geo', 'loss_reg',
+            'loss_torso')
+    for k in keys:
+        first = np.mean([h[k] for h in hist[:3]])
+        last = np.mean([h[k] for h in hist[-3:]])
+        assert np.isfinite(last) and last < first, (k, first, last)

@@ -1,0 +1,256 @@
+"""MARHead: forward shapes, losses, geometry-loss gradients, flip helpers."""
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import PixelData
+
+from mmpose.registry import MODELS
+from mmpose.structures import PoseDataSample
+
+import mmmar.models  # noqa: F401
+from mmmar.models.heads.mar_head import (flip_back_outputs,
+                                         paf_flip_permutation,
+                                         upsample_aligned)
+from mmmar.structures.skeleton import FLIP_INDICES, LIMBS, NECK, ROOT
+
+from ._helpers import make_K
+
+torch.set_num_threads(2)
+J = 17
+
+
+def build_head(**kw):
+    cfg = dict(
+        type='MARHead',
+        in_channels=(8, 16, 32, 64),
+        branch_channels=16,
+        init_cfg=None)
+    cfg.update(kw)
+    return MODELS.build(cfg)
+
+
+def feats(B=2, h=16, w=24, ch=(8, 16, 32, 64), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return tuple(
+        torch.randn(B, c, h // 2**i, w // 2**i, generator=g)
+        for i, c in enumerate(ch))
+
+
+def data_samples(B=2, h=16, w=24, with_depth=True, seed=0, K=None):
+    """Samples with random but plausible targets around a few roots."""
+    rng = np.random.RandomState(seed)
+    out = []
+    for b in range(B):
+        ds = PoseDataSample(
+            metainfo=dict(
+                img_path=f'img_{b}.jpg',
+                cam_param=dict(K=make_K(f=60., w=4 * w, h=4 * h)
+                               if K is None else K)))
+        rdw = np.zeros((1, h, w), np.float32)
+        rdw[0, 4:8, 5:9] = 1. if with_depth else 0.
+        offsets = rng.randn(3 * J, h, w).astype(np.float32) * 0.3
+        offsets[J + NECK] = -2.  # neck above the root
+        ds.gt_fields = PixelData(
+            heatmaps=rng.rand(J, h, w).astype(np.float32) * 0.1,
+            heatmap_mask=np.ones((h, w), np.float32),
+            pafs=rng.randn(32, h, w).astype(np.float32) * 0.1,
+            paf_weights=(rng.rand(32, h, w) > 0.8).astype(np.float32),
+            offsets=offsets,
+            offset_weights=np.repeat(rdw, 3 * J, 0),
+            root_depth=np.full((1, h, w), 40., np.float32),
+            root_depth_weights=rdw,
+            torso_length=np.full((1, h, w), 500., np.float32))
+        out.append(ds)
+    return out
+
+
+def test_forward_shapes():
+    head = build_head()
+    out = head.forward(feats())
+    assert out['heatmaps'].shape == (2, 17, 16, 24)
+    assert out['pafs'].shape == (2, 32, 16, 24)
+    assert out['offsets'].shape == (2, 51, 16, 24)
+    for k in ('root_depth', 'log_sigma_reg', 'log_sigma_geo'):
+        assert out[k].shape == (2, 1, 16, 24)
+    assert 'torso_length' not in out
+    assert len(out['aux']) == 4
+    for hm, paf in out['aux']:
+        assert hm.shape == (2, 17, 16, 24) and paf.shape == (2, 32, 16, 24)
+    head_t = build_head(predict_torso=True, multiscale_supervision=False,
+                        test_scale_fusion='finest')
+    out = head_t.forward(feats())
+    assert out['torso_length'].shape == (2, 1, 16, 24)
+    assert (out['torso_length'] > 0).all()
+    assert len(out['aux']) == 1
+
+
+def test_upsample_aligned_corner_convention():
+    # a linear ramp in x at stride 8 is the same ramp at stride 4
+    x = torch.arange(6.).view(1, 1, 1, 6).expand(1, 1, 3, 6).contiguous()
+    up = upsample_aligned(x, 2, (6, 12))
+    assert torch.allclose(up[0, 0, 0, :11], torch.arange(11.) / 2)
+    assert torch.allclose(up[0, 0, :, -1], torch.full((6, ), 5.))
+
+
+def test_loss_terms_finite():
+    head = build_head(predict_torso=True)
+    losses = head.loss(feats(), data_samples())
+    assert set(losses) == {
+        'loss_heatmap', 'loss_paf', 'loss_offset', 'loss_geo', 'loss_reg',
+        'loss_torso'
+    }
+    for k, v in losses.items():
+        assert v.ndim == 0 and torch.isfinite(v), k
+    # no depth (COCO-like batch): depth terms are zero but still in the graph
+    losses = build_head().loss(feats(), data_samples(with_depth=False))
+    assert losses['loss_geo'].item() == 0 and losses['loss_reg'].item() == 0
+    sum(losses.values()).backward()
+
+
+def test_geo_loss_gradient_reaches_offset_neck_channels():
+    head = build_head()
+    losses = head.loss(feats(), data_samples())
+    losses['loss_geo'].backward()
+    g = head.offset_layers[-1].weight.grad  # (51, mid, 1, 1)
+    neck_rows = [NECK, J + NECK, 2 * J + NECK]
+    assert g[neck_rows].abs().sum() > 0
+    root_rows = [ROOT, J + ROOT]  # geo_root='offset'
+    other = [i for i in range(3 * J) if i not in neck_rows + root_rows]
+    assert g[other].abs().sum() == 0  # only the torso enters Eq. 7-8
+    assert head.heatmap_layers[0][-1].weight.grad is None or \
+        head.heatmap_layers[0][-1].weight.grad.abs().sum() == 0
+
+
+def test_geo_loss_matches_finite_difference():
+    """d L_geo / d (du, dv, dZ of the neck) at one pixel vs central FD."""
+    head = build_head().double()
+    h, w = 6, 7
+    ds = data_samples(B=1, h=h, w=w)
+    gt = head._stack_targets(ds)
+    gt = {k: v.double() for k, v in gt.items()}
+    gt['root_depth_weights'].zero_()
+    gt['root_depth_weights'][0, 0, 3, 4] = 1.
+    gt['root_depth'][:] = 20.
+    Ks = head._batch_intrinsics(ds, torch.zeros(1, dtype=torch.float64))
+    g = torch.Generator().manual_seed(1)
+    offsets = torch.randn(1, 3 * J, h, w, generator=g, dtype=torch.float64)
+    offsets[0, J + NECK] = -3.
+    offsets[0, 2 * J + NECK] = 0.5
+    offsets.requires_grad_(True)
+    base = dict(
+        root_depth=torch.full((1, 1, h, w), 21., dtype=torch.float64),
+        log_sigma_reg=torch.zeros(1, 1, h, w, dtype=torch.float64),
+        log_sigma_geo=torch.full((1, 1, h, w), -0.5, dtype=torch.float64))
+
+    def loss_of(off):
+        return head._depth_losses(dict(base, offsets=off), gt, Ks,
+                                  None)['loss_geo']
+
+    loss_of(offsets).backward()
+    for ch in (NECK, J + NECK, 2 * J + NECK, ROOT, J + ROOT):
+        eps = 1e-6
+        p, m = offsets.detach().clone(), offsets.detach().clone()
+        p[0, ch, 3, 4] += eps
+        m[0, ch, 3, 4] -= eps
+        fd = (loss_of(p) - loss_of(m)).item() / (2 * eps)
+        an = offsets.grad[0, ch, 3, 4].item()
+        assert an != 0
+        assert abs(fd - an) <= 1e-5 * max(1., abs(fd)), (ch, fd, an)
+
+
+def test_missing_or_bad_intrinsics_raise():
+    head = build_head()
+    ds = data_samples()
+    ds[1].set_metainfo(dict(cam_param=dict(f=(1., 1.))))
+    with pytest.raises(ValueError, match=r"img_1\.jpg.*cam_param\['K'\]"):
+        head.loss(feats(), ds)
+    ds = data_samples()
+    ds[0].set_metainfo(dict(cam_param=dict(K=np.zeros((2, 2)))))
+    with pytest.raises(ValueError, match=r"img_0\.jpg.*cam_param\['K'\]"):
+        head.loss(feats(), ds)
+    ds = data_samples()
+    ds[0] = PoseDataSample(metainfo=dict(img_path='x.png'),
+                           gt_fields=ds[0].gt_fields)
+    with pytest.raises(ValueError, match=r"x\.png.*cam_param"):
+        head.loss(feats(), ds)
+
+
+def test_paf_flip_permutation_is_involution():
+    perm, rev = paf_flip_permutation()
+    assert sorted(perm) == list(range(len(LIMBS)))
+    assert [perm[p] for p in perm] == list(range(len(LIMBS)))
+    for l, (a, b) in enumerate(LIMBS):
+        fa, fb = FLIP_INDICES[a], FLIP_INDICES[b]
+        assert LIMBS[perm[l]] in ((fa, fb), (fb, fa))
+
+
+def _rand_outputs(B=1, h=8, w=10, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return dict(
+        heatmaps=torch.rand(B, J, h, w, generator=g),
+        pafs=torch.randn(B, 32, h, w, generator=g),
+        offsets=torch.randn(B, 51, h, w, generator=g),
+        root_depth=torch.rand(B, 1, h, w, generator=g),
+        log_sigma_reg=torch.randn(B, 1, h, w, generator=g),
+        log_sigma_geo=torch.randn(B, 1, h, w, generator=g))
+
+
+def test_flip_back_twice_is_identity():
+    out = _rand_outputs()
+    twice = flip_back_outputs(flip_back_outputs(out, shift=False),
+                              shift=False)
+    for k in out:
+        assert torch.equal(twice[k], out[k]), k
+
+
+def test_flip_back_semantics():
+    """The flipped network output of a mirrored scene maps back to the
+    original output: joints swapped, du and PAF-x negated, maps mirrored."""
+    out = _rand_outputs()
+    mirrored = {}
+    fi = list(FLIP_INDICES)
+    mirrored['heatmaps'] = out['heatmaps'][:, fi].flip(-1)
+    off = out['offsets']
+    mirrored['offsets'] = torch.cat([
+        -off[:, :J][:, fi], off[:, J:2 * J][:, fi], off[:, 2 * J:][:, fi]
+    ], 1).flip(-1)
+    perm, rev = paf_flip_permutation()
+    paf = out['pafs'].view(1, 16, 2, 8, 10)
+    m = torch.zeros_like(paf)
+    for l in range(16):  # mirror limb perm[l] holds limb l mirrored
+        s = -1. if rev[l] else 1.
+        m[:, perm[l], 0] = -s * paf[:, l, 0]
+        m[:, perm[l], 1] = s * paf[:, l, 1]
+    mirrored['pafs'] = m.view(1, 32, 8, 10).flip(-1)
+    for k in ('root_depth', 'log_sigma_reg', 'log_sigma_geo'):
+        mirrored[k] = out[k].flip(-1)
+    back = flip_back_outputs(mirrored, shift=False)
+    for k in out:
+        assert torch.allclose(back[k], out[k]), k
+
+
+def test_flip_test_symmetric_input_gives_symmetric_result():
+    """With a mirror-symmetric input and a head whose convolutions are
+    mirror-symmetric, flip-test averaging must leave the output unchanged
+    (the flipped pass gives, after flipping back, the same maps)."""
+    head = build_head(multiscale_supervision=False,
+                      test_scale_fusion='finest').eval()
+    with torch.no_grad():
+        for m in head.modules():
+            if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3):
+                m.weight.copy_((m.weight + m.weight.flip(-1)) / 2)
+    f = feats(B=1)
+    f = tuple((x + x.flip(-1)) / 2 for x in f)
+    with torch.no_grad():
+        plain = head.forward_test(f, dict(flip_test=False))
+        both = head.forward_test([f, tuple(x.flip(-1) for x in f)],
+                                 dict(flip_test=True, shift_heatmap=False))
+    # maps whose channels are not mirrored (depth, sigmas) are unchanged
+    for k in ('root_depth', 'log_sigma_reg', 'log_sigma_geo'):
+        assert torch.allclose(plain[k], both[k], atol=1e-6), k
+    # swapping the pair of flip-test outputs gives the same average
+    with torch.no_grad():
+        both2 = head.forward_test([tuple(x.flip(-1) for x in f), f],
+                                  dict(flip_test=True, shift_heatmap=False))
+    for k in both:
+        assert torch.allclose(both[k], both2[k], atol=1e-6), k
