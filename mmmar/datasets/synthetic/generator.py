@@ -1,0 +1,416 @@
+"""Synthetic multi-person 3D data in the exact MuPoTS/MuCo (3DMPPE) JSON format.
+
+The embedded default data of mmmar: small, fully consistent (3D, 2D and intrinsics agree to
+rounding), learnable, and deterministic from a seed.
+
+* **Poses**: joint-angle sampling on the MuPoTS kinematic tree (``skeleton.PARENTS``) with
+  plausible bone lengths (adult proportions, per-person scale 0.85-1.15 and a small symmetric
+  per-bone jitter), a uniformly random facing direction, limited joint ranges (standing,
+  walking, arms raised, sitting/crouching modes).
+* **Camera**: pinhole ``K = [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]``; one camera per sequence,
+  focal length varied between sequences (``focal_range``, pixels), principal point near the
+  image centre. Camera space: X right, Y down, Z forward, millimetres.
+* **Placement**: pelvis depths in ``depth_range`` (default 2.5-9 m), people spread over the
+  image, no two people within 0.5 m of each other in the ground plane.
+* **Rendering**: every person is a set of filled capsules (one per limb, a disc for the head),
+  each body part with its own fixed colour (plus a small per-person jitter) so that parts are
+  learnable; people are painted far-to-near (painter's order by pelvis depth) so nearer people
+  occlude farther ones. The same primitives are painted into a person-index label image;
+  ``keypoints_vis[k] = 1`` iff the joint lies inside the image and the label at its pixel is the
+  person itself (i.e. not covered by a nearer person).
+* **Backgrounds**: smooth noise, gradients, stripes/checkers and blobs, randomly mixed.
+* **Ground truth**: ``keypoints_cam`` (mm), ``keypoints_img`` = projection with ``K``,
+  ``keypoints_vis``, ``keypoints_univ`` = ``keypoints_cam`` (the synthetic bodies are already
+  at their true scale, so the "universal" skeleton of MuPoTS equals the camera-space one),
+  ``bbox`` (xywh of the projected joints, padded by the limb radius, clipped to the image),
+  ``is_valid`` = 1.
+
+Output layout of :func:`generate_synthetic_dataset` (``out_dir``)::
+
+    images/TS1/img_000000.jpg ... images/TS<n>/img_<k>.jpg
+    annotations/synthetic_train.json   (sequences TS<t+1>..TS<n>)
+    annotations/synthetic_test.json    (sequences TS1..TS<t>, t = num_test_sequences)
+
+with ``images[i]`` = ``dict(id, file_name='TS1/img_000000.jpg', width, height, f=[fx, fy],
+c=[cx, cy], intrinsic=[fx, fy, cx, cy], seq_name='TS1', frame_idx)`` and ``annotations[j]`` =
+``dict(id, image_id, category_id=1, keypoints_cam (17x3 mm), keypoints_img (17x2 px),
+keypoints_vis (17, 0/1), keypoints_univ (17x3 mm), bbox [x, y, w, h], area, iscrowd=0,
+num_keypoints, is_valid=1)``. Use ``data_prefix=dict(img=<out_dir>/images/)`` with
+:class:`~mmmar.datasets.MuPoTS3DDataset` or :class:`~mmmar.datasets.MuCo3DHPDataset`.
+"""
+import json
+import os
+import os.path as osp
+import time
+from typing import Dict, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from mmmar.structures.skeleton import LIMBS, NUM_JOINTS, PARENTS, ROOT
+
+# ----------------------------------------------------------------------------------------
+# body model
+# ----------------------------------------------------------------------------------------
+#: Rest offset of each joint from its parent (mm) in the body frame of a person facing the
+#: camera (X right in the image = the person's left, Y down, Z away from the camera).
+_REST_OFFSETS = np.array([
+    [0, -115, 0],  # 0 head_top   <- head
+    [0, -255, 0],  # 1 neck       <- spine
+    [-170, 15, 0],  # 2 r_shoulder <- neck
+    [0, 290, 0],  # 3 r_elbow
+    [0, 255, 0],  # 4 r_wrist
+    [170, 15, 0],  # 5 l_shoulder
+    [0, 290, 0],  # 6 l_elbow
+    [0, 255, 0],  # 7 l_wrist
+    [-110, 25, 0],  # 8 r_hip      <- pelvis
+    [0, 435, 0],  # 9 r_knee
+    [0, 420, 0],  # 10 r_ankle
+    [110, 25, 0],  # 11 l_hip
+    [0, 435, 0],  # 12 l_knee
+    [0, 420, 0],  # 13 l_ankle
+    [0, 0, 0],  # 14 pelvis (root)
+    [0, -225, 0],  # 15 spine      <- pelvis
+    [0, -105, -15],  # 16 head       <- neck
+], dtype=np.float64)
+
+#: Joints whose bone-length jitter is shared (left/right symmetric).
+_JITTER_GROUP = np.array([0, 1, 2, 3, 4, 2, 3, 4, 5, 6, 7, 5, 6, 7, 8, 9, 10])
+
+#: Capsule radius (mm) of each limb in ``LIMBS`` order.
+_LIMB_RADIUS = {
+    (14, 15): 125, (14, 8): 95, (14, 11): 95, (15, 1): 135, (8, 9): 80, (11, 12): 80,
+    (1, 16): 50, (1, 2): 65, (1, 5): 65, (9, 10): 60, (12, 13): 60, (16, 0): 0,
+    (2, 3): 55, (5, 6): 55, (3, 4): 45, (6, 7): 45,
+}
+_HEAD_RADIUS = 105.0  # mm, disc around the head centre (mid head - head_top)
+
+#: A distinct BGR colour per limb (LIMBS order); right side warm, left side cool.
+_LIMB_COLORS = np.array([
+    [60, 60, 200],  # pelvis-spine: red torso
+    [0, 140, 255],  # pelvis-r_hip: orange
+    [255, 140, 0],  # pelvis-l_hip: azure
+    [40, 40, 150],  # spine-neck: dark red
+    [0, 200, 255],  # r thigh: yellow-orange
+    [255, 200, 0],  # l thigh: cyan-ish
+    [180, 220, 240],  # neck-head: skin
+    [0, 90, 200],  # neck-r_shoulder
+    [200, 90, 0],  # neck-l_shoulder
+    [0, 255, 255],  # r shank: yellow
+    [255, 255, 0],  # l shank: cyan
+    [150, 200, 230],  # head (disc)
+    [80, 220, 80],  # r upper arm: green
+    [220, 80, 220],  # l upper arm: magenta
+    [40, 140, 40],  # r forearm: dark green
+    [140, 40, 140],  # l forearm: purple
+], dtype=np.float64)
+
+
+def _rot_x(a):
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1),
+                     np.stack([z, s, c], -1)], -2)
+
+
+def _rot_y(a):
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1),
+                     np.stack([-s, z, c], -1)], -2)
+
+
+def _rot_z(a):
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1),
+                     np.stack([z, z, o], -1)], -2)
+
+
+def _u(rng, lo, hi, n):
+    return rng.uniform(np.deg2rad(lo), np.deg2rad(hi), n)
+
+
+def sample_poses(rng: np.random.Generator, num: int) -> np.ndarray:
+    """Sample ``num`` root-relative 3D poses (num, 17, 3) in mm, pelvis at the origin.
+
+    Joint-angle sampling on the kinematic tree: ``R_j = R_parent(j) @ R_local(j)`` and
+    ``P_c = P_p + R_p @ (s * offset_c)`` for every bone (p, c).
+    """
+    n = num
+    scale = rng.uniform(0.85, 1.15, n)
+    jitter = rng.uniform(0.94, 1.06, (n, 11))[:, _JITTER_GROUP]
+    offsets = _REST_OFFSETS[None] * (scale[:, None] * 1.0)[:, :, None] * jitter[:, :, None]
+
+    sitting = rng.random(n) < 0.2
+    eye = np.broadcast_to(np.eye(3), (n, 3, 3))
+    local = {j: eye for j in range(NUM_JOINTS)}
+    # root: facing direction + small tilt
+    local[ROOT] = _rot_y(rng.uniform(-np.pi, np.pi, n)) @ _rot_x(_u(rng, -8, 8, n)) @ _rot_z(
+        _u(rng, -6, 6, n))
+    local[15] = _rot_x(-_u(rng, -10, 40, n)) @ _rot_z(_u(rng, -12, 12, n)) @ _rot_y(
+        _u(rng, -25, 25, n))  # spine bend forward (towards -Z)
+    local[1] = _rot_x(_u(rng, -12, 12, n)) @ _rot_z(_u(rng, -8, 8, n))  # neck
+    local[16] = _rot_x(_u(rng, -20, 20, n)) @ _rot_z(_u(rng, -15, 15, n))  # head
+    for sho, elb, side in ((2, 3, 1.0), (5, 6, -1.0)):
+        abd = _u(rng, 0, 150, n)  # outward
+        flex = _u(rng, -40, 150, n)  # forward
+        local[sho] = _rot_z(side * abd) @ _rot_x(-flex) @ _rot_y(_u(rng, -60, 60, n))
+        local[elb] = _rot_x(-_u(rng, 0, 140, n))
+    for hip, knee, side in ((8, 9, 1.0), (11, 12, -1.0)):
+        flex = np.where(sitting, _u(rng, 60, 110, n), _u(rng, -25, 45, n))
+        abd = _u(rng, -8, 35, n)
+        local[hip] = _rot_z(side * abd) @ _rot_x(-flex) @ _rot_y(_u(rng, -30, 30, n))
+        kflex = np.where(sitting, _u(rng, 70, 130, n), _u(rng, 0, 70, n))
+        local[knee] = _rot_x(kflex)
+
+    glob = [None] * NUM_JOINTS
+    pos = np.zeros((n, NUM_JOINTS, 3))
+    glob[ROOT] = local[ROOT]
+    for p, c in LIMBS:  # parents precede children
+        pos[:, c] = pos[:, p] + np.einsum('nij,nj->ni', glob[p], offsets[:, c])
+        glob[c] = glob[p] @ local[c]
+    return pos
+
+
+def make_K(fx, fy, cx, cy) -> np.ndarray:
+    return np.array([[fx, 0., cx], [0., fy, cy], [0., 0., 1.]], dtype=np.float64)
+
+
+def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """Pinhole projection of (..., 3) camera-space points with a 3x3 ``K``."""
+    p = points @ np.asarray(K, dtype=np.float64).T
+    return p[..., :2] / p[..., 2:3]
+
+
+def place_people(rng: np.random.Generator, num: int, K: np.ndarray, img_size: Tuple[int, int],
+                 depth_range=(2500., 9000.), min_sep: float = 500.,
+                 max_tries: int = 50) -> np.ndarray:
+    """Root (pelvis) positions (num, 3) in camera mm, spread over the image, >= ``min_sep``
+    apart in the X-Z plane (fewer rows if no room is found)."""
+    w, h = img_size
+    Kinv = np.linalg.inv(K)
+    roots = []
+    for _ in range(num):
+        for _ in range(max_tries):
+            z = rng.uniform(*depth_range)
+            u = rng.uniform(0.08 * w, 0.92 * w)
+            v = rng.uniform(0.35 * h, 0.8 * h)
+            r = Kinv @ np.array([u, v, 1.0]) * z
+            if all(np.hypot(r[0] - q[0], r[2] - q[2]) >= min_sep for q in roots):
+                roots.append(r)
+                break
+    return np.array(roots, dtype=np.float64).reshape(-1, 3)
+
+
+def random_background(rng: np.random.Generator, img_size: Tuple[int, int]) -> np.ndarray:
+    """A random H x W x 3 uint8 background (smooth noise / gradient / stripes / blobs)."""
+    w, h = img_size
+    kind = rng.integers(0, 4)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    if kind == 0:  # smooth coloured noise
+        g = rng.integers(4, 16)
+        small = rng.uniform(0, 255, (g, g, 3)).astype(np.float32)
+        img = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    elif kind == 1:  # linear gradient between two colours
+        a = rng.uniform(0, 2 * np.pi)
+        t = (np.cos(a) * xx / w + np.sin(a) * yy / h)
+        t = (t - t.min()) / max(float(t.max() - t.min()), 1e-6)
+        c0, c1 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+        img = c0[None, None] * (1 - t[..., None]) + c1[None, None] * t[..., None]
+    elif kind == 2:  # stripes or checkers
+        period = rng.uniform(12, 80)
+        a = rng.uniform(0, np.pi)
+        s1 = np.sin((np.cos(a) * xx + np.sin(a) * yy) * 2 * np.pi / period)
+        if rng.random() < 0.5:
+            s1 = s1 * np.sin((-np.sin(a) * xx + np.cos(a) * yy) * 2 * np.pi / period)
+        t = (s1 > 0).astype(np.float32)
+        c0, c1 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+        img = c0[None, None] * (1 - t[..., None]) + c1[None, None] * t[..., None]
+        img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 1.0)
+    else:  # random blobs on a flat colour
+        img = np.empty((h, w, 3), np.float32)
+        img[:] = rng.uniform(0, 255, 3)
+        for _ in range(int(rng.integers(5, 25))):
+            c = tuple(float(v) for v in rng.uniform(0, 255, 3))
+            center = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+            axes = (int(rng.integers(5, w // 4)), int(rng.integers(5, h // 4)))
+            cv2.ellipse(img, center, axes, float(rng.uniform(0, 180)), 0, 360, c, -1)
+    img = img + rng.normal(0, rng.uniform(0, 8), img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def render_people(img: np.ndarray, poses_cam: np.ndarray, K: np.ndarray,
+                  colors: Optional[np.ndarray] = None,
+                  rng: Optional[np.random.Generator] = None) -> Tuple[np.ndarray, np.ndarray]:
+    """Paint people (P, 17, 3 mm, camera space) far-to-near onto ``img`` (modified in place).
+
+    Returns ``(img, keypoints_vis)`` with ``keypoints_vis`` (P, 17) int: 1 iff the joint
+    projects inside the image, is in front of the camera and is not covered by a nearer
+    person (read from a person-index label image painted with the same primitives).
+    """
+    h, w = img.shape[:2]
+    P = len(poses_cam)
+    vis = np.zeros((P, NUM_JOINTS), dtype=np.int64)
+    if P == 0:
+        return img, vis
+    if colors is None:
+        if rng is None:
+            rng = np.random.default_rng(0)
+        colors = np.clip(_LIMB_COLORS[None] + rng.uniform(-25, 25, (P, 1, 3)), 0, 255)
+    fx = float(np.sqrt(abs(np.linalg.det(np.asarray(K)[:2, :2]))))
+    uv = project(poses_cam, K)
+    label = np.zeros((h, w), dtype=np.uint8)
+    order = np.argsort(-poses_cam[:, ROOT, 2], kind='stable')  # far to near
+    sh = 4  # sub-pixel bits for cv2 drawing
+    S = float(1 << sh)
+    for i in order:
+        pose = poses_cam[i]
+        if np.any(pose[:, 2] <= 1.0):
+            continue
+        prims = []
+        for li, (a, b) in enumerate(LIMBS):
+            zmid = 0.5 * (pose[a, 2] + pose[b, 2])
+            if (a, b) == (16, 0):
+                c = 0.5 * (uv[i, a] + uv[i, b])
+                r = max(fx * _HEAD_RADIUS / zmid, 1.0)
+                prims.append((zmid, 'disc', c, None, r, li))
+            else:
+                r = max(fx * _LIMB_RADIUS[(a, b)] / zmid, 1.0)
+                prims.append((zmid, 'caps', uv[i, a], uv[i, b], r, li))
+        prims.sort(key=lambda t: -t[0])  # self-occlusion: far parts of a person first
+        for _, kind, p0, p1, r, li in prims:
+            col = tuple(float(v) for v in colors[i, li])
+            c0 = (int(round(p0[0] * S)), int(round(p0[1] * S)))
+            rr = int(round(r * S))
+            if kind == 'disc':
+                cv2.circle(img, c0, rr, col, -1, cv2.LINE_AA, sh)
+                cv2.circle(label, c0, rr, i + 1, -1, cv2.LINE_8, sh)
+            else:
+                c1 = (int(round(p1[0] * S)), int(round(p1[1] * S)))
+                th = max(int(round(2 * r)), 1)
+                cv2.line(img, c0, c1, col, th, cv2.LINE_AA, sh)
+                cv2.line(label, c0, c1, i + 1, th, cv2.LINE_8, sh)
+                cv2.circle(img, c0, rr, col, -1, cv2.LINE_AA, sh)
+                cv2.circle(img, c1, rr, col, -1, cv2.LINE_AA, sh)
+                cv2.circle(label, c0, rr, i + 1, -1, cv2.LINE_8, sh)
+                cv2.circle(label, c1, rr, i + 1, -1, cv2.LINE_8, sh)
+    ui = np.round(uv[..., 0]).astype(np.int64)
+    vi = np.round(uv[..., 1]).astype(np.int64)
+    inside = (ui >= 0) & (ui < w) & (vi >= 0) & (vi < h) & (poses_cam[..., 2] > 1.0)
+    lab = np.zeros_like(ui)
+    lab[inside] = label[vi[inside], ui[inside]]
+    vis = (inside & (lab == (np.arange(P)[:, None] + 1))).astype(np.int64)
+    return img, vis
+
+
+def _bbox_xywh(uv: np.ndarray, pad: float, w: int, h: int) -> list:
+    x0, y0 = uv.min(0) - pad
+    x1, y1 = uv.max(0) + pad
+    x0, x1 = np.clip([x0, x1], 0, w - 1)
+    y0, y1 = np.clip([y0, y1], 0, h - 1)
+    return [float(x0), float(y0), float(max(x1 - x0, 0.)), float(max(y1 - y0, 0.))]
+
+
+def _r(a, nd):
+    return np.round(np.asarray(a, dtype=np.float64), nd).tolist()
+
+
+def render_image(seed: Sequence[int], K: np.ndarray, img_size=(512, 512), num_people=1,
+                 depth_range=(2500., 9000.)) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One synthetic image: returns ``(img BGR uint8, poses_cam (P,17,3) mm, vis (P,17))``."""
+    rng = np.random.default_rng(list(seed))
+    roots = place_people(rng, num_people, K, img_size, depth_range)
+    poses = sample_poses(rng, len(roots)) + roots[:, None]
+    img = random_background(rng, img_size)
+    img, vis = render_people(img, poses, K, rng=rng)
+    return img, poses, vis
+
+
+def _sample_num_people(rng, lo, hi):
+    ns = np.arange(lo, hi + 1)
+    p = 1.0 / ns ** 0.8
+    return int(rng.choice(ns, p=p / p.sum()))
+
+
+def generate_synthetic_dataset(out_dir: str,
+                               num_images: int = 200,
+                               num_sequences: int = 10,
+                               num_test_sequences: int = 2,
+                               img_size: Tuple[int, int] = (512, 512),
+                               min_people: int = 1,
+                               max_people: int = 20,
+                               depth_range: Tuple[float, float] = (2500., 9000.),
+                               focal_range: Tuple[float, float] = (350., 900.),
+                               seed: int = 0,
+                               jpeg_quality: int = 92,
+                               verbose: bool = False) -> Dict[str, str]:
+    """Write a synthetic dataset (images + MuPoTS/MuCo-format JSON) under ``out_dir``.
+
+    ``num_images`` are spread evenly over ``num_sequences`` sequences TS1..TSn (one camera
+    each); sequences TS1..TS<num_test_sequences> form the test split, the rest the train
+    split. Deterministic from ``seed`` (each image uses ``default_rng([seed, seq, frame])``).
+
+    Returns a dict with ``img_dir``, ``train_json``, ``test_json``, ``num_train``,
+    ``num_test`` and ``seconds``.
+    """
+    t0 = time.time()
+    w, h = int(img_size[0]), int(img_size[1])
+    assert 1 <= min_people <= max_people
+    assert 0 <= num_test_sequences <= num_sequences and num_sequences >= 1
+    img_dir = osp.join(out_dir, 'images')
+    ann_dir = osp.join(out_dir, 'annotations')
+    os.makedirs(ann_dir, exist_ok=True)
+    per_seq = [num_images // num_sequences + (1 if s < num_images % num_sequences else 0)
+               for s in range(num_sequences)]
+    splits = {'train': dict(images=[], annotations=[]), 'test': dict(images=[], annotations=[])}
+    img_id = 0
+    ann_id = 0
+    for s in range(num_sequences):
+        seq_name = f'TS{s + 1}'
+        os.makedirs(osp.join(img_dir, seq_name), exist_ok=True)
+        srng = np.random.default_rng([seed, s, 1 << 30])
+        fx = float(srng.uniform(*focal_range))
+        fy = fx * float(srng.uniform(0.98, 1.02))
+        cx = w / 2.0 + float(srng.normal(0, 0.01 * w))
+        cy = h / 2.0 + float(srng.normal(0, 0.01 * h))
+        K = make_K(fx, fy, cx, cy)
+        split = splits['test' if s < num_test_sequences else 'train']
+        for fi in range(per_seq[s]):
+            rng = np.random.default_rng([seed, s, fi])
+            n = _sample_num_people(rng, min_people, max_people)
+            img, poses, vis = render_image([seed, s, fi, 7], K, (w, h), n, depth_range)
+            file_name = f'{seq_name}/img_{fi:06d}.jpg'
+            cv2.imwrite(osp.join(img_dir, file_name), img,
+                        [int(cv2.IMWRITE_JPEG_QUALITY), int(jpeg_quality)])
+            split['images'].append(
+                dict(id=img_id, file_name=file_name, width=w, height=h, f=[fx, fy],
+                     c=[cx, cy], intrinsic=[fx, fy, cx, cy], seq_name=seq_name,
+                     frame_idx=fi))
+            uv = project(poses, K)
+            for p in range(len(poses)):
+                pad = fx * 120.0 / poses[p, ROOT, 2]
+                bbox = _bbox_xywh(uv[p], pad, w, h)
+                cam = _r(poses[p], 3)
+                split['annotations'].append(
+                    dict(id=ann_id, image_id=img_id, category_id=1, keypoints_cam=cam,
+                         keypoints_img=_r(uv[p], 3), keypoints_vis=vis[p].tolist(),
+                         keypoints_univ=cam, bbox=bbox, area=bbox[2] * bbox[3], iscrowd=0,
+                         num_keypoints=int(vis[p].sum()), is_valid=1))
+                ann_id += 1
+            img_id += 1
+    cats = [dict(id=1, name='person', supercategory='person')]
+    out = dict(img_dir=img_dir)
+    for name, d in splits.items():
+        path = osp.join(ann_dir, f'synthetic_{name}.json')
+        with open(path, 'w') as f:
+            json.dump(dict(info=dict(description='mmmar synthetic multi-person 3D',
+                                     seed=seed, units='mm'),
+                           categories=cats, **d), f)
+        out[f'{name}_json'] = path
+        out[f'num_{name}'] = len(d['images'])
+    out['seconds'] = time.time() - t0
+    if verbose:
+        print(f'synthetic: {num_images} images ({out["num_train"]} train, '
+              f'{out["num_test"]} test) in {out["seconds"]:.1f} s -> {out_dir}')
+    return out
