@@ -1,0 +1,96 @@
+"""Human3.6M metric: MRPE (+ x/y/z parts) and MPJPE, for Table 2 of the paper."""
+from typing import Any, Dict, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from mmpose.registry import METRICS
+
+from mmmar.structures.skeleton import NUM_JOINTS
+from ..functional import evaluate_h36m, select_single_person
+from .mupots_metric import _get, _np
+
+
+@METRICS.register_module()
+class H36MMetric(BaseMetric):
+    """MRPE, MRPE_x, MRPE_y, MRPE_z, MPJPE (root-relative), MPJPE_abs in mm.
+
+    Ground truth per image: ``raw_ann_info`` (list of annotation dicts, or one dict) with
+    ``keypoints_cam`` (17, 3) mm and optionally ``keypoints_img`` (17, 2) px; else
+    ``gt_instances.keypoints_cam`` and ``gt_instances.keypoints``. Each ground-truth person is
+    paired with one prediction (``pred_instances.keypoints`` (N, 17, 3) mm): the one nearest in
+    2D (mean joint distance between ``transformed_keypoints``/``keypoints_2d`` and the GT 2D
+    pose), else the highest ``bbox_scores``/``scores``, else the first. A person with no
+    prediction is counted in ``miss_rate`` (percent) and left out of the errors.
+
+    Args:
+        joints: joint indices for MPJPE (default all 17).
+    """
+    default_prefix = 'h36m'
+
+    def __init__(self, joints: Optional[Sequence[int]] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.joints = None if joints is None else list(joints)
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        for ds in data_samples:
+            img_id = _get(ds, 'img_id')
+            anns = _get(ds, 'raw_ann_info')
+            if anns is not None:
+                anns = [anns] if isinstance(anns, dict) else list(anns)
+                gt3 = [np.asarray(a['keypoints_cam'], np.float64).reshape(-1, 3)
+                       for a in anns]
+                gt2 = [None if a.get('keypoints_img') is None else
+                       np.asarray(a['keypoints_img'], np.float64).reshape(NUM_JOINTS, -1)
+                       for a in anns]
+            else:
+                gi = _get(ds, 'gt_instances')
+                k3 = _np(_get(gi, 'keypoints_cam'))
+                if k3 is None:
+                    raise KeyError(f'H36MMetric: image {img_id!r} has neither raw_ann_info '
+                                   'nor gt_instances.keypoints_cam')
+                k3 = k3.reshape(-1, NUM_JOINTS, 3)
+                k2 = _np(_get(gi, 'keypoints'))
+                gt3 = list(k3)
+                gt2 = list(k2.reshape(len(k3), NUM_JOINTS, -1)) if k2 is not None else \
+                    [None] * len(k3)
+            pred = _get(ds, 'pred_instances')
+            kp3 = _np(_get(pred, 'keypoints'))
+            kp3 = np.zeros((0, NUM_JOINTS, 3)) if kp3 is None or kp3.size == 0 else kp3
+            if kp3.ndim != 3 or kp3.shape[1:] != (NUM_JOINTS, 3):
+                raise ValueError(f'H36MMetric: image {img_id!r}: pred keypoints must be '
+                                 f'(N, {NUM_JOINTS}, 3), got {kp3.shape}')
+            kp2 = _np(_get(pred, 'transformed_keypoints'))
+            if kp2 is None:
+                kp2 = _np(_get(pred, 'keypoints_2d'))
+            scores = _get(pred, 'bbox_scores')
+            if scores is None:
+                scores = _get(pred, 'scores')
+            scores = _np(scores)
+            for g3, g2 in zip(gt3, gt2):
+                if g3.shape != (NUM_JOINTS, 3):
+                    raise ValueError(f'H36MMetric: image {img_id!r}: GT keypoints_cam must '
+                                     f'be ({NUM_JOINTS}, 3), got {g3.shape}')
+                k = select_single_person(g2, kp2, scores, len(kp3))
+                self.results.append(dict(img_id=img_id, gt=g3,
+                                         pred=None if k < 0 else kp3[k].astype(np.float64)))
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        logger = MMLogger.get_current_instance()
+        hit = [r for r in results if r['pred'] is not None]
+        n_miss = len(results) - len(hit)
+        if not hit:
+            logger.warning('H36MMetric: no ground-truth person has a prediction')
+            return dict(miss_rate=100.0 if results else 0.0)
+        res = evaluate_h36m(np.stack([r['gt'] for r in hit]),
+                            np.stack([r['pred'] for r in hit]), joints=self.joints)
+        if n_miss:
+            logger.warning(f'H36MMetric: {n_miss} of {len(results)} people have no '
+                           'prediction; left out of MRPE/MPJPE')
+        out = {k: float(v) for k, v in res.items() if k != 'num_samples'}
+        out['miss_rate'] = 100.0 * n_miss / len(results)
+        logger.info('H36MMetric: MRPE {MRPE:.1f} (x {MRPE_x:.1f}, y {MRPE_y:.1f}, z '
+                    '{MRPE_z:.1f}) mm, MPJPE {MPJPE:.1f} mm; published MAR MRPE x/y/z: '
+                    '18.8 / 22.9 / 68.8'.format(**out))
+        return out

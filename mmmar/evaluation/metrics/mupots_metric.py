@@ -1,0 +1,201 @@
+"""MuPoTS-3D metric (mmengine ``BaseMetric``), a thin wrapper over
+:func:`mmmar.evaluation.functional.evaluate_mupots` (the official MATLAB protocol)."""
+import json
+import os
+import os.path as osp
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger, print_log
+from mmpose.registry import METRICS
+
+from ..functional import (dump_predictions, evaluate_mupots, format_joint_table,
+                          format_sequence_table, format_table1, gt_frame_from_anns,
+                          load_mupots_gt, predictions_to_frames, seq_name_from_path,
+                          to_jsonable)
+from ..functional.dump import check_record
+
+
+def _np(x) -> Optional[np.ndarray]:
+    if x is None:
+        return None
+    if hasattr(x, 'detach'):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _get(d, key, default=None):
+    if d is None:
+        return default
+    if isinstance(d, dict):
+        return d.get(key, default)
+    return getattr(d, key, default)
+
+
+def _file_name(path: Optional[str]) -> Optional[str]:
+    if not path:
+        return None
+    parts = str(path).replace('\\', '/').split('/')
+    return '/'.join(parts[-2:])
+
+
+@METRICS.register_module()
+class MuPoTSMetric(BaseMetric):
+    """MuPoTS-3D 3DPCK (relative/absolute, all/matched), AUC, PCK_root, PCOD, MPJPE.
+
+    Rules: see :mod:`mmmar.evaluation.functional.mupots_eval` (greedy 2D matching in a 40 px
+    box, bone rescaling to the ground truth, 14 joints < 150 mm, per-sequence averaging).
+
+    Predictions are read from ``data_sample['pred_instances']``: ``keypoints`` (N, 17, 3) mm
+    camera space, ``transformed_keypoints`` (or ``keypoints_2d``) (N, 17, 2) px of the original
+    image. Ground truth comes from ``ann_file`` (the MuPoTS JSON; frames without any prediction
+    then count as all-missed) or, without it, from each sample's ``raw_ann_info`` + metainfo
+    ``img_id``/``seq_name`` (3D = ``keypoints_univ`` when present, else ``keypoints_cam``).
+
+    Args:
+        ann_file: MuPoTS JSON, optional (see above).
+        rescale_bones: map matched predictions to the GT bone lengths first (official: True).
+        prefer_univ: use ``keypoints_univ`` (univ_annot3) as the 3D ground truth when present.
+        outfile_prefix: write the full report to ``{outfile_prefix}.mupots_eval.json``.
+        work_dir: when no ``outfile_prefix``, write ``{work_dir}/mupots_eval.json``.
+        dump_file: also write the predictions as a dump (``.json`` / ``.json.gz``) that
+            ``tools/analysis_tools/eval_mupots.py`` can rescore.
+        match_thr, pck_thr, root_thr, pcod_thr: protocol thresholds (official defaults).
+
+    Metric keys (prefix ``mupots/``): ``PCK_rel_all, PCK_abs_all, PCK_root_all, PCOD_all,
+    PCK_rel_matched, PCK_abs_matched, PCK_root_matched, PCOD_matched, AUC_rel_all,
+    AUC_abs_all, AUC_rel_matched, AUC_abs_matched, MPJPE_rel, MPJPE_abs`` (keys whose value is
+    undefined are left out and the reason is logged). The full results (with per-sequence
+    and per-joint tables) stay in ``self.last_results``.
+    """
+    default_prefix = 'mupots'
+
+    def __init__(self,
+                 ann_file: Optional[str] = None,
+                 rescale_bones: bool = True,
+                 prefer_univ: bool = True,
+                 outfile_prefix: Optional[str] = None,
+                 work_dir: Optional[str] = None,
+                 dump_file: Optional[str] = None,
+                 match_thr: float = 40.0,
+                 pck_thr: float = 150.0,
+                 root_thr: float = 150.0,
+                 pcod_thr: float = 300.0,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.ann_file = ann_file
+        self.rescale_bones = rescale_bones
+        self.prefer_univ = prefer_univ
+        self.outfile_prefix = outfile_prefix
+        self.work_dir = work_dir
+        self.dump_file = dump_file
+        self.thr = dict(match_thr=match_thr, pck_thr=pck_thr, root_thr=root_thr,
+                        pcod_thr=pcod_thr)
+        self.last_results: Optional[Dict[str, Any]] = None
+
+    # ------------------------------------------------------------------------------------
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        for ds in data_samples:
+            pred = _get(ds, 'pred_instances')
+            if pred is None:
+                raise KeyError('MuPoTSMetric: a data sample has no pred_instances')
+            img_id = _get(ds, 'img_id')
+            if img_id is None:
+                raise KeyError('MuPoTSMetric: a data sample has no img_id in its metainfo')
+            if isinstance(img_id, np.generic):
+                img_id = img_id.item()
+            kp3 = _np(_get(pred, 'keypoints'))
+            kp2 = _np(_get(pred, 'transformed_keypoints'))
+            if kp2 is None:
+                kp2 = _np(_get(pred, 'keypoints_2d'))
+            if kp2 is None:
+                raise KeyError(f'MuPoTSMetric: image {img_id!r}: pred_instances has neither '
+                               'transformed_keypoints nor keypoints_2d (2D px needed for '
+                               'matching)')
+            scores = _get(pred, 'bbox_scores')
+            if scores is None:
+                scores = _get(pred, 'scores')
+            img_path = _get(ds, 'img_path')
+            rec = dict(img_id=img_id,
+                       seq_name=_get(ds, 'seq_name') or seq_name_from_path(img_path),
+                       file_name=_file_name(img_path),
+                       keypoints=kp3, keypoints_2d=kp2, scores=_np(scores),
+                       root_depth=_np(_get(pred, 'root_depth')))
+            # shapes are checked here so that a wrong joint count fails at its image
+            rec = check_record(rec)
+            if self.ann_file is None:
+                anns = _get(ds, 'raw_ann_info')
+                if anns is None:
+                    raise KeyError(
+                        f'MuPoTSMetric: image {img_id!r} has no raw_ann_info; pass ann_file= '
+                        'or keep raw_ann_info in the data samples')
+                if isinstance(anns, dict):
+                    anns = [anns]
+                frame, src = gt_frame_from_anns(anns, self.prefer_univ)
+                rec['gt'] = frame
+                rec['gt_source'] = src
+            self.results.append(rec)
+
+    # ------------------------------------------------------------------------------------
+    def _gt_from_results(self, results: List[dict]):
+        gt_frames, img_index, sources = {}, {}, {'keypoints_univ': 0, 'keypoints_cam': 0}
+        for r in results:
+            seq = r.get('seq_name')
+            if seq is None:
+                raise ValueError(f'MuPoTSMetric: cannot tell the sequence of image '
+                                 f'{r["img_id"]!r} (no seq_name and no TS<k> in its path)')
+            if r['img_id'] in img_index:
+                raise ValueError(f'MuPoTSMetric: image id {r["img_id"]!r} evaluated twice')
+            img_index[r['img_id']] = (seq, r.get('file_name'))
+            gt_frames.setdefault(seq, {})[r['img_id']] = r['gt']
+            if r.get('gt_source'):
+                sources[r['gt_source']] += 1
+        return gt_frames, img_index, sources
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        logger = MMLogger.get_current_instance()
+        if self.ann_file is not None:
+            gt_frames, img_index, sources = load_mupots_gt(self.ann_file, self.prefer_univ)
+        else:
+            gt_frames, img_index, sources = self._gt_from_results(results)
+        if sources['keypoints_cam']:
+            logger.warning(f'MuPoTSMetric: {sources["keypoints_cam"]} frame(s) use '
+                           'keypoints_cam as the 3D ground truth (no keypoints_univ); the '
+                           'official protocol uses univ_annot3')
+        else:
+            logger.info('MuPoTSMetric: 3D ground truth = keypoints_univ (univ_annot3)')
+        pred_frames = predictions_to_frames(results, img_index)
+
+        if self.dump_file:
+            os.makedirs(osp.dirname(osp.abspath(self.dump_file)), exist_ok=True)
+            dump_predictions(self.dump_file,
+                             [{k: v for k, v in r.items() if k not in ('gt', 'gt_source')}
+                              for r in results],
+                             meta=dict(ann_file=self.ann_file))
+            logger.info(f'MuPoTSMetric: predictions dumped to {self.dump_file}')
+
+        res = evaluate_mupots(gt_frames, pred_frames, rescale_bones=self.rescale_bones,
+                              **self.thr)
+        res['config']['gt_3d_source'] = sources
+        self.last_results = res
+        for msg in res['messages']:
+            logger.warning(f'MuPoTSMetric: {msg}')
+        print_log('\n' + format_sequence_table(res), logger=logger)
+        print_log('\n' + format_joint_table(res), logger=logger)
+        print_log('\n' + format_table1(res), logger=logger)
+
+        out = None
+        if self.outfile_prefix:
+            out = f'{self.outfile_prefix}.mupots_eval.json'
+        elif self.work_dir:
+            out = osp.join(self.work_dir, 'mupots_eval.json')
+        if out:
+            os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+            with open(out, 'w') as f:
+                json.dump(to_jsonable(res), f, indent=1)
+            logger.info(f'MuPoTSMetric: report written to {out}')
+
+        return {k: float(v) for k, v in res.items()
+                if isinstance(v, (int, float)) and v is not None}
