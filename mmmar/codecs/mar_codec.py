@@ -1,0 +1,604 @@
+"""MARCodec: targets and decoding of the 2.5D pose + root depth of MAR."""
+from typing import Dict, Optional, Tuple, Union
+
+import numpy as np
+import torch
+from mmpose.codecs.base import BaseKeypointCodec
+from mmpose.registry import KEYPOINT_CODECS
+
+from mmmar.geometry import focal_of
+from mmmar.structures import skeleton
+from .paf import draw_pafs, greedy_match, limb_index, paf_line_scores
+
+ArrayOrTensor = Union[np.ndarray, torch.Tensor]
+
+
+def heatmap_peaks_nms(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
+    """Max-pool NMS of heatmaps: a pixel is a peak when it equals the maximum
+    of its ``kernel x kernel`` neighbourhood (separable max filter, vectorised
+    over channels and pixels; the loop runs over the ``kernel`` shifts only).
+
+    Args:
+        heatmaps (np.ndarray): shape (C, h, w).
+        kernel (int): Odd window size.
+
+    Returns:
+        np.ndarray: Boolean peak mask, shape (C, h, w).
+    """
+    r = kernel // 2
+    C, h, w = heatmaps.shape
+    pad = np.pad(heatmaps, ((0, 0), (r, r), (r, r)), constant_values=-np.inf)
+    mx = pad[:, :, 0:w].copy()
+    for i in range(1, kernel):
+        np.maximum(mx, pad[:, :, i:i + w], out=mx)
+    my = mx[:, 0:h].copy()
+    for i in range(1, kernel):
+        np.maximum(my, mx[:, i:i + h], out=my)
+    return heatmaps >= my
+
+
+def refine_peaks(heatmaps: np.ndarray, j: np.ndarray, x: np.ndarray,
+                       y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Quarter-pixel refinement of integer peaks towards the higher
+    neighbour (as mmpose's ``refine_keypoints``), vectorised.
+
+    Args:
+        heatmaps (np.ndarray): shape (C, h, w).
+        j, x, y (np.ndarray): Channel and integer location of each peak,
+            shape (M,).
+
+    Returns:
+        tuple: Refined float ``(x, y)``, shape (M,) each.
+    """
+    _, h, w = heatmaps.shape
+    xl, xr = np.clip(x - 1, 0, w - 1), np.clip(x + 1, 0, w - 1)
+    yu, yd = np.clip(y - 1, 0, h - 1), np.clip(y + 1, 0, h - 1)
+    dx = np.sign(heatmaps[j, y, xr] - heatmaps[j, y, xl])
+    dy = np.sign(heatmaps[j, yd, x] - heatmaps[j, yu, x])
+    return x + 0.25 * dx, y + 0.25 * dy
+
+
+def structured_pose(offset_xy: np.ndarray, heatmap_xy: np.ndarray,
+                    heatmap_score: np.ndarray,
+                    threshold: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Eq. 3: the structured 2.5D pose's 2D part.
+
+    Each joint takes its heatmap/PAF location when its heatmap peak value
+    ``c_k >= threshold``, otherwise the root + offset location. (The
+    relative depth always comes from the offsets.)
+
+    Args:
+        offset_xy (np.ndarray): Root + offset locations, shape (..., 2).
+        heatmap_xy (np.ndarray): Assembled heatmap locations, shape (..., 2)
+            (any value where no heatmap candidate was matched).
+        heatmap_score (np.ndarray): Peak value of the matched candidate,
+            0 where none, shape (...).
+        threshold (float): The heatmap confidence threshold.
+
+    Returns:
+        tuple:
+        - xy (np.ndarray): Chosen locations, shape (..., 2).
+        - from_heatmap (np.ndarray): bool, shape (...).
+    """
+    from_heatmap = heatmap_score >= threshold
+    return np.where(from_heatmap[..., None], heatmap_xy,
+                    offset_xy), from_heatmap
+
+
+def _to_numpy(x: Optional[ArrayOrTensor]) -> Optional[np.ndarray]:
+    if x is None:
+        return None
+    if isinstance(x, torch.Tensor):
+        return x.detach().float().cpu().numpy()
+    return np.asarray(x)
+
+
+@KEYPOINT_CODECS.register_module()
+class MARCodec(BaseKeypointCodec):
+    r"""Encode/decode the 2.5D multi-person pose and root depth of MAR.
+
+    See the paper `Mutual Adaptive Reasoning for Monocular 3D Multi-Person
+    Pose Estimation`_ by Zhang et al. (ACM MM 2022) for details. The joint
+    set, limbs and root come from :mod:`mmmar.structures.skeleton` (17
+    MuPoTS joints, root = pelvis, torso = pelvis-neck); the target layout is
+    the "Codec targets" table of ``docs/design.md``.
+
+    Note:
+
+        - instance number: N
+        - keypoint number: K (= 17)
+        - limb number: L (= 16)
+        - input size: [W, H]; heatmap size: [w, h]; stride s = W / w
+        - heatmap pixel (x, y) <-> input pixel (x * s, y * s)
+
+    Encoded:
+
+        - heatmaps (np.ndarray): (K, h, w) Gaussians of the visible joints,
+          max over people
+        - heatmap_mask (np.ndarray): (h, w), 0 in ignored regions
+        - pafs (np.ndarray): (2L, h, w) unit limb vectors averaged over people
+        - paf_weights (np.ndarray): (2L, h, w), ``heatmap_mask`` broadcast
+        - offsets (np.ndarray): (3K, h, w) = [du(K), dv(K), dZ(K)] written
+          within ``root_radius`` of each root (Eq. 2): du, dv = joint - pixel
+          (heatmap px) / ``offset_norm``; dZ = (Z_k - Z_root) mm /
+          ``depth_norm``; for every valid joint, occluded or out of the image
+        - offset_weights (np.ndarray): (3K, h, w), du/dv: ``keypoints_valid``,
+          dZ: ``keypoints_valid * has_depth``
+        - root_depth (np.ndarray): (1, h, w) ``Z_root / focal_of(K)``
+          (mm per input pixel) around each root
+        - root_depth_weights (np.ndarray): (1, h, w) ``has_depth`` around each
+          root
+        - torso_length (np.ndarray): (1, h, w) ``|P_neck - P_root|`` mm around
+          each root
+        - torso_length_weights (np.ndarray): (1, h, w) ``has_depth`` and both
+          torso joints valid, around each root
+
+        Where root neighbourhoods overlap the nearer person (smaller
+        ``Z_root``; for people without depth the larger 2D extent) wins.
+
+    Args:
+        input_size (tuple): Input image size ``[W, H]``.
+        heatmap_size (tuple): Heatmap size ``[w, h]``.
+        sigma (float): Gaussian sigma of the heatmaps, heatmap px.
+            Defaults to 2.
+        paf_width (float): Half width of PAF limbs, heatmap px. Defaults to 1.
+        root_radius (float): Radius of the root neighbourhood where offsets,
+            root depth and torso length are written, heatmap px.
+            Defaults to 2.
+        offset_norm (float): Scale of du, dv targets, heatmap px.
+            Defaults to 16.
+        depth_norm (float): Scale of dZ targets, mm. Defaults to 1000.
+        decode_nms_kernel (int): Max-pool NMS window. Defaults to 5.
+        decode_root_thr (float): Root peak value needed for a person.
+            Defaults to 0.1.
+        decode_candidate_thr (float): Peak value needed for a joint candidate.
+            Defaults to 0.1.
+        decode_keypoint_thr (float): Eq. 3 threshold: a joint uses its
+            heatmap/PAF location when its peak value reaches it. Defaults to
+            0.1.
+        decode_paf_thr (float): Minimal PAF line integral of an assembled
+            limb. Defaults to 0.05.
+        decode_paf_samples (int): Samples of the PAF line integral.
+            Defaults to 10.
+        decode_gate_px (float): A candidate must lie within
+            ``max(decode_gate_px, decode_gate_ratio * predicted limb length)``
+            (heatmap px) of the offset-predicted joint. Defaults to 3.
+        decode_gate_ratio (float): See ``decode_gate_px``. Defaults to 0.5.
+        decode_max_instances (int): Maximum people per image. Defaults to 30.
+
+    .. _`Mutual Adaptive Reasoning for Monocular 3D Multi-Person Pose
+       Estimation`: https://arxiv.org/abs/2207.07900
+    """
+
+    auxiliary_encode_keys = {
+        'keypoints_cam', 'keypoints_valid', 'has_depth', 'cam_param',
+        'ignore_mask', 'img_path'
+    }
+
+    field_mapping_table = dict(
+        heatmaps='heatmaps',
+        heatmap_mask='heatmap_mask',
+        pafs='pafs',
+        paf_weights='paf_weights',
+        offsets='offsets',
+        offset_weights='offset_weights',
+        root_depth='root_depth',
+        root_depth_weights='root_depth_weights',
+        torso_length='torso_length',
+        torso_length_weights='torso_length_weights',
+    )
+
+    #: Replaces PackPoseInputs' default instance table: mmpose's defaults plus
+    #: the 3D/validity fields of MAR.
+    instance_mapping_table = dict(
+        bbox='bboxes',
+        bbox_score='bbox_scores',
+        keypoints='keypoints',
+        keypoints_cam='keypoints_cam',
+        keypoints_visible='keypoints_visible',
+        bbox_scale='bbox_scales',
+        head_size='head_size',
+        keypoints_valid='keypoints_valid',
+        has_depth='has_depth',
+    )
+
+    num_keypoints = skeleton.NUM_JOINTS
+    root_index = skeleton.ROOT
+    neck_index = skeleton.NECK
+    limbs = skeleton.LIMBS
+
+    def __init__(self,
+                 input_size: Tuple[int, int],
+                 heatmap_size: Tuple[int, int],
+                 sigma: float = 2.0,
+                 paf_width: float = 1.0,
+                 root_radius: float = 2.0,
+                 offset_norm: float = 16.0,
+                 depth_norm: float = 1000.0,
+                 decode_nms_kernel: int = 5,
+                 decode_root_thr: float = 0.1,
+                 decode_candidate_thr: float = 0.1,
+                 decode_keypoint_thr: float = 0.1,
+                 decode_paf_thr: float = 0.05,
+                 decode_paf_samples: int = 10,
+                 decode_gate_px: float = 3.0,
+                 decode_gate_ratio: float = 0.5,
+                 decode_max_instances: int = 30):
+        super().__init__()
+        self.input_size = tuple(input_size)
+        self.heatmap_size = tuple(heatmap_size)
+        self.sigma = sigma
+        self.paf_width = paf_width
+        self.root_radius = root_radius
+        self.offset_norm = offset_norm
+        self.depth_norm = depth_norm
+        self.decode_nms_kernel = decode_nms_kernel
+        self.decode_root_thr = decode_root_thr
+        self.decode_candidate_thr = decode_candidate_thr
+        self.decode_keypoint_thr = decode_keypoint_thr
+        self.decode_paf_thr = decode_paf_thr
+        self.decode_paf_samples = decode_paf_samples
+        self.decode_gate_px = decode_gate_px
+        self.decode_gate_ratio = decode_gate_ratio
+        self.decode_max_instances = decode_max_instances
+        #: input px per heatmap px, (sx, sy)
+        self.scale_factor = (np.asarray(self.input_size, dtype=np.float64) /
+                             np.asarray(self.heatmap_size, dtype=np.float64))
+        self._limbs = limb_index(self.limbs)
+
+    # ------------------------------------------------------------------
+    # encode
+    # ------------------------------------------------------------------
+    def _check_inputs(self, keypoints, keypoints_visible, keypoints_cam,
+                      keypoints_valid, has_depth, cam_param, img_path):
+        """Validate and normalise the encode inputs; raise ValueError naming
+        the offending field (and the sample when ``img_path`` is known)."""
+        where = f' (sample {img_path!r})' if img_path is not None else ''
+        K_ = self.num_keypoints
+
+        def fail(field, msg):
+            raise ValueError(f'MARCodec.encode: `{field}` {msg}{where}')
+
+        keypoints = np.asarray(keypoints, dtype=np.float64)
+        if keypoints.ndim != 3 or keypoints.shape[1:] != (K_, 2):
+            fail('keypoints',
+                 f'must have shape (N, {K_}, 2), got {keypoints.shape}')
+        N = keypoints.shape[0]
+        if keypoints_visible is None:
+            fail('keypoints_visible', 'is missing')
+        vis = np.asarray(keypoints_visible, dtype=np.float64)
+        if vis.ndim == 3 and vis.shape[2] in (1, 2):
+            vis = vis[..., 0]
+        if vis.shape != (N, K_):
+            fail('keypoints_visible',
+                 f'must have shape ({N}, {K_}), got {vis.shape}')
+        valid = (vis > 0).astype(np.float64) if keypoints_valid is None \
+            else np.asarray(keypoints_valid, dtype=np.float64)
+        if valid.shape != (N, K_):
+            fail('keypoints_valid',
+                 f'must have shape ({N}, {K_}), got {valid.shape}')
+        bad = ~np.isfinite(keypoints).all(-1) & ((valid > 0) | (vis > 0))
+        if bad.any():
+            n, k = np.argwhere(bad)[0]
+            fail('keypoints', f'has a non-finite value at instance {n}, '
+                 f'joint {k} ({skeleton.JOINT_NAMES[k]})')
+        keypoints = np.where(np.isfinite(keypoints), keypoints, 0.)
+        vis = vis * (valid > 0)
+
+        if has_depth is None:
+            has_depth = np.full(N, 1. if keypoints_cam is not None else 0.)
+        has_depth = np.asarray(has_depth, dtype=np.float64).reshape(-1)
+        if has_depth.shape != (N, ):
+            fail('has_depth', f'must have shape ({N},), got {has_depth.shape}')
+        if keypoints_cam is None:
+            if (has_depth > 0).any():
+                fail('keypoints_cam', 'is missing but has_depth > 0')
+            keypoints_cam = np.zeros((N, K_, 3))
+        keypoints_cam = np.asarray(keypoints_cam, dtype=np.float64)
+        if keypoints_cam.shape != (N, K_, 3):
+            fail('keypoints_cam',
+                 f'must have shape ({N}, {K_}, 3), got {keypoints_cam.shape}')
+        use3d = (valid > 0) & (has_depth[:, None] > 0)
+        bad = ~np.isfinite(keypoints_cam).all(-1) & use3d
+        if bad.any():
+            n, k = np.argwhere(bad)[0]
+            fail('keypoints_cam', f'has a non-finite value at instance {n}, '
+                 f'joint {k} ({skeleton.JOINT_NAMES[k]})')
+        keypoints_cam = np.where(use3d[..., None], keypoints_cam, 0.)
+        if (use3d[:, self.root_index] & (keypoints_cam[:, self.root_index, 2]
+                                         <= 0)).any():
+            fail('keypoints_cam', 'has a root (pelvis) at depth <= 0')
+
+        K = None
+        if cam_param is None:
+            if (has_depth > 0).any():
+                fail('cam_param', 'is missing (needed for depth targets)')
+        else:
+            if not isinstance(cam_param, dict) or 'K' not in cam_param:
+                fail('cam_param', 'must be a dict with a 3x3 `K`, got '
+                     f'{type(cam_param).__name__}')
+            K = np.asarray(cam_param['K'], dtype=np.float64)
+            if K.shape != (3, 3) or not np.isfinite(K).all():
+                fail('cam_param', f"['K'] must be a finite 3x3 matrix, got "
+                     f'shape {K.shape}')
+            if not focal_of(K) > 0 or abs(np.linalg.det(K)) == 0:
+                fail('cam_param', "['K'] is singular")
+        return keypoints, vis, valid, keypoints_cam, has_depth, K
+
+    def encode(self,
+               keypoints: np.ndarray,
+               keypoints_visible: Optional[np.ndarray] = None,
+               keypoints_cam: Optional[np.ndarray] = None,
+               keypoints_valid: Optional[np.ndarray] = None,
+               has_depth: Optional[np.ndarray] = None,
+               cam_param: Optional[dict] = None,
+               ignore_mask: Optional[np.ndarray] = None,
+               img_path: Optional[str] = None) -> Dict[str, np.ndarray]:
+        """Encode one image's people into MAR targets.
+
+        Args:
+            keypoints (np.ndarray): (N, K, 2) input pixels, all joints.
+            keypoints_visible (np.ndarray): (N, K) visible (heatmap/PAF).
+            keypoints_cam (np.ndarray, optional): (N, K, 3) camera space, mm.
+                Required when any ``has_depth > 0``.
+            keypoints_valid (np.ndarray, optional): (N, K) 2D position known
+                (incl. occluded / out of image). Defaults to
+                ``keypoints_visible > 0``.
+            has_depth (np.ndarray, optional): (N,) 3D known. Defaults to 1
+                when ``keypoints_cam`` is given, else 0.
+            cam_param (dict, optional): ``dict(K=(3, 3))`` of the input image.
+                Required when any ``has_depth > 0``.
+            ignore_mask (np.ndarray, optional): (H, W) bool at input
+                resolution, True where ignored.
+            img_path (str, optional): Only used in error messages.
+
+        Returns:
+            dict: The fields of :attr:`field_mapping_table` (float32), see the
+            class docstring.
+        """
+        (keypoints, vis, valid, kpts_cam, has_depth,
+         K) = self._check_inputs(keypoints, keypoints_visible, keypoints_cam,
+                                 keypoints_valid, has_depth, cam_param,
+                                 img_path)
+        w, h = self.heatmap_size
+        N, K_ = vis.shape
+        xy = keypoints / self.scale_factor  # heatmap px
+
+        mask = np.ones((h, w), dtype=np.float32)
+        if ignore_mask is not None:
+            ignore_mask = np.asarray(ignore_mask).astype(bool)
+            H, W = ignore_mask.shape[:2]
+            iy = np.clip(np.rint(np.arange(h) * self.scale_factor[1]), 0,
+                         H - 1).astype(np.intp)
+            ix = np.clip(np.rint(np.arange(w) * self.scale_factor[0]), 0,
+                         W - 1).astype(np.intp)
+            mask[ignore_mask[iy[:, None], ix[None, :]]] = 0.
+
+        encoded = dict(
+            heatmaps=self._encode_heatmaps(xy, vis),
+            heatmap_mask=mask,
+        )
+        pafs, _ = draw_pafs(
+            xy[:, self._limbs[:, 0]], xy[:, self._limbs[:, 1]],
+            (vis[:, self._limbs[:, 0]] > 0) & (vis[:, self._limbs[:, 1]] > 0),
+            self.heatmap_size, self.paf_width)
+        encoded['pafs'] = pafs
+        encoded['paf_weights'] = np.broadcast_to(mask, pafs.shape).copy()
+        encoded.update(
+            self._encode_root_fields(xy, valid, kpts_cam, has_depth, K))
+        return encoded
+
+    def _encode_heatmaps(self, xy: np.ndarray, vis: np.ndarray) -> np.ndarray:
+        """Separable Gaussians of all visible joints, max over people."""
+        w, h = self.heatmap_size
+        K_ = self.num_keypoints
+        heatmaps = np.zeros((K_, h, w), dtype=np.float32)
+        if len(xy) == 0:
+            return heatmaps
+        gx = np.exp(-(np.arange(w)[None, None] - xy[..., 0:1])**2 /
+                    (2 * self.sigma**2)).astype(np.float32)  # (N, K, w)
+        gy = np.exp(-(np.arange(h)[None, None] - xy[..., 1:2])**2 /
+                    (2 * self.sigma**2)).astype(np.float32)  # (N, K, h)
+        gx *= (vis > 0)[..., None]
+        g = gy[..., :, None] * gx[..., None, :]  # (N, K, h, w)
+        return g.max(0)
+
+    def _encode_root_fields(self, xy, valid, kpts_cam, has_depth, K):
+        """Offsets, root depth and torso length around each root (Eq. 2);
+        the nearer person wins overlapping pixels. Vectorised over people
+        and pixels."""
+        w, h = self.heatmap_size
+        K_ = self.num_keypoints
+        r, m = self.root_index, self.neck_index
+        out = dict(
+            offsets=np.zeros((3 * K_, h, w), np.float32),
+            offset_weights=np.zeros((3 * K_, h, w), np.float32),
+            root_depth=np.zeros((1, h, w), np.float32),
+            root_depth_weights=np.zeros((1, h, w), np.float32),
+            torso_length=np.zeros((1, h, w), np.float32),
+            torso_length_weights=np.zeros((1, h, w), np.float32))
+        has_root = valid[:, r] > 0
+        if not has_root.any():
+            return out
+        root = xy[:, r]
+        # drawing priority: larger = drawn on top (nearer)
+        if (has_depth > 0).all():
+            priority = -kpts_cam[:, r, 2]
+        else:
+            vxy = np.where(valid[..., None] > 0, xy, np.nan)
+            ext = np.nanmax(vxy, 1) - np.nanmin(vxy, 1)
+            priority = np.nan_to_num(ext.prod(-1), nan=0.)
+        cx = np.rint(root[:, 0])
+        cy = np.rint(root[:, 1])
+        xs, ys = np.arange(w), np.arange(h)
+        inside = ((xs[None, None] - cx[:, None, None])**2 +
+                  (ys[None, :, None] - cy[:, None, None])**2 <=
+                  self.root_radius**2) & has_root[:, None, None]  # (N, h, w)
+        prio = np.where(inside, priority[:, None, None], -np.inf)
+        owner = prio.argmax(0)
+        py, px = np.nonzero(inside.any(0))
+        n = owner[py, px]  # (P,)
+
+        dxy = (xy[n] - np.stack([px, py], -1)[:, None]) / self.offset_norm
+        zrel = (kpts_cam[n, :, 2] - kpts_cam[n, r:r + 1, 2]) / self.depth_norm
+        vn = valid[n]
+        hd = has_depth[n]
+        out['offsets'][:, py, px] = np.concatenate(
+            [dxy[..., 0], dxy[..., 1], zrel], axis=1).T
+        out['offset_weights'][:, py, px] = np.concatenate(
+            [vn, vn, vn * hd[:, None]], axis=1).T
+        if K is not None:
+            out['root_depth'][0, py, px] = kpts_cam[n, r, 2] / focal_of(K)
+        out['root_depth_weights'][0, py, px] = hd
+        torso = np.linalg.norm(kpts_cam[n, m] - kpts_cam[n, r], axis=-1)
+        torso_ok = hd * vn[:, r] * vn[:, m]
+        out['torso_length'][0, py, px] = torso * torso_ok
+        out['torso_length_weights'][0, py, px] = torso_ok
+        return out
+
+    # ------------------------------------------------------------------
+    # decode
+    # ------------------------------------------------------------------
+    def decode(self,
+               heatmaps: ArrayOrTensor,
+               pafs: ArrayOrTensor,
+               offsets: ArrayOrTensor,
+               root_depth: Optional[ArrayOrTensor] = None,
+               K: Optional[ArrayOrTensor] = None,
+               log_sigma_reg: Optional[ArrayOrTensor] = None,
+               log_sigma_geo: Optional[ArrayOrTensor] = None,
+               torso_length: Optional[ArrayOrTensor] = None
+               ) -> Dict[str, np.ndarray]:
+        """Decode the maps of ONE image into people (2.5D poses + root depth).
+
+        Steps: max-pool NMS of heatmap peaks; people = root (pelvis) peaks
+        ``>= decode_root_thr``; per limb (parents first) PAF line-integral
+        scores (people x candidates), gated by the distance to the
+        offset-predicted joint, matched greedily by score; the structured 2.5D
+        pose of Eq. 3 (:func:`structured_pose`); relative depths and root
+        depth read at each person's root pixel. The only Python loop is over
+        the limbs (plus the few rounds of :func:`greedy_match`).
+
+        Torch tensors are accepted (detached and moved to CPU numpy first);
+        everything returned is numpy.
+
+        Args:
+            heatmaps (np.ndarray | Tensor): (K, h, w).
+            pafs (np.ndarray | Tensor): (2L, h, w).
+            offsets (np.ndarray | Tensor): (3K, h, w), normalised as encoded.
+            root_depth (np.ndarray | Tensor, optional): (1, h, w) or (h, w),
+                normalised ``Z_root / focal_of(K)``.
+            K (np.ndarray | Tensor, optional): (3, 3) intrinsics of the input
+                image; needed for ``root_depth`` in mm.
+            log_sigma_reg, log_sigma_geo, torso_length (optional): (1, h, w)
+                or (h, w) maps, read at the root pixels.
+
+        Returns:
+            dict: with N people (sorted by descending root peak value):
+
+            - keypoints (N, K, 2): input pixels
+            - keypoint_scores (N, K): heatmap value at each joint location
+              (the matched peak value for heatmap joints)
+            - keypoints_rel_depth (N, K): Z_k - Z_root, mm
+            - from_heatmap (N, K) bool: location from heatmap/PAF (True) or
+              from root + offset (False)
+            - roots (N, 2): root location, input pixels
+            - root_scores (N,): root peak value
+            - scores (N,): person score = mean of ``keypoint_scores``
+            - root_depth_norm (N,): read regression output (0 if no map)
+            - root_depth (N,): ``root_depth_norm * focal_of(K)``, mm (only
+              when ``K`` is given)
+            - log_sigma_reg / log_sigma_geo / torso_length (N,): when given
+        """
+        heatmaps = _to_numpy(heatmaps).astype(np.float32, copy=False)
+        pafs = _to_numpy(pafs).astype(np.float32, copy=False)
+        offsets = _to_numpy(offsets).astype(np.float32, copy=False)
+        K_, h, w = heatmaps.shape
+        r = self.root_index
+
+        peaks = heatmap_peaks_nms(heatmaps, self.decode_nms_kernel)
+        peaks &= heatmaps >= min(self.decode_candidate_thr,
+                                 self.decode_root_thr)
+
+        # people = root peaks
+        ry, rx = np.nonzero(peaks[r] & (heatmaps[r] >= self.decode_root_thr))
+        rs = heatmaps[r, ry, rx]
+        order = np.argsort(-rs, kind='stable')[:self.decode_max_instances]
+        ry, rx, rs = ry[order], rx[order], rs[order]
+        N = len(ry)
+
+        # offsets read at the root pixel (Eq. 2)
+        off = offsets.reshape(3, K_, h, w)[:, :, ry, rx]  # (3, K, N)
+        off_xy = np.stack([rx[:, None] + off[0].T * self.offset_norm,
+                           ry[:, None] + off[1].T * self.offset_norm], -1)
+        zrel = off[2].T * self.depth_norm  # (N, K)
+
+        # candidates of every joint
+        cj, cy, cx = np.nonzero(peaks & (heatmaps >= self.decode_candidate_thr))
+        cval = heatmaps[cj, cy, cx]
+        fx, fy = refine_peaks(heatmaps, cj, cx, cy)
+
+        pos = np.zeros((N, K_, 2))
+        hm_xy = np.zeros((N, K_, 2))
+        hm_score = np.zeros((N, K_))
+        rfx, rfy = refine_peaks(heatmaps, np.full_like(rx, r), rx, ry)
+        pos[:, r] = np.stack([rfx, rfy], -1)
+        hm_xy[:, r] = pos[:, r]
+        hm_score[:, r] = rs
+        from_hm = np.zeros((N, K_), dtype=bool)
+        from_hm[:, r] = True
+        if N > 0:
+            for l, (p, c) in enumerate(self._limbs):  # noqa: E741
+                sel = cj == c
+                cand = np.stack([fx[sel], fy[sel]], -1)
+                start = pos[:, p]
+                if len(cand):
+                    score = paf_line_scores(pafs[2 * l:2 * l + 2], start,
+                                            cand, self.decode_paf_samples)
+                    gate = np.maximum(
+                        self.decode_gate_px, self.decode_gate_ratio *
+                        np.linalg.norm(off_xy[:, c] - start, axis=-1))
+                    dist = np.linalg.norm(
+                        cand[None] - off_xy[:, c][:, None], axis=-1)
+                    ok = (dist <= gate[:, None]) & (score >=
+                                                    self.decode_paf_thr)
+                    match = greedy_match(score, ok)
+                    got = match >= 0
+                    hm_xy[got, c] = cand[match[got]]
+                    hm_score[got, c] = cval[sel][match[got]]
+                pos[:, c], from_hm[:, c] = structured_pose(
+                    off_xy[:, c], hm_xy[:, c], hm_score[:, c],
+                    self.decode_keypoint_thr)
+
+        # scores: matched peak value, else the heatmap at the offset location
+        ix = np.clip(np.rint(pos[..., 0]), 0, w - 1).astype(np.intp)
+        iy = np.clip(np.rint(pos[..., 1]), 0, h - 1).astype(np.intp)
+        kscore = np.where(from_hm, hm_score,
+                          heatmaps[np.arange(K_)[None], iy, ix])
+        results = dict(
+            keypoints=(pos * self.scale_factor).astype(np.float32),
+            keypoint_scores=kscore.astype(np.float32),
+            keypoints_rel_depth=zrel.astype(np.float32),
+            from_heatmap=from_hm,
+            roots=(pos[:, r] * self.scale_factor).astype(np.float32),
+            root_scores=rs.astype(np.float32),
+            scores=kscore.mean(1).astype(np.float32)
+            if N else np.zeros(0, np.float32))
+
+        def read(m):
+            m = _to_numpy(m)
+            return m.reshape(h, w)[ry, rx].astype(np.float32)
+
+        results['root_depth_norm'] = read(root_depth) if root_depth \
+            is not None else np.zeros(N, np.float32)
+        if K is not None:
+            results['root_depth'] = (results['root_depth_norm'] *
+                                     focal_of(_to_numpy(K).astype(
+                                         np.float64))).astype(np.float32)
+        for name, m in (('log_sigma_reg', log_sigma_reg),
+                        ('log_sigma_geo', log_sigma_geo), ('torso_length',
+                                                           torso_length)):
+            if m is not None:
+                results[name] = read(m)
+        return results
+

@@ -1,0 +1,151 @@
+"""Part affinity field (PAF) helpers: drawing targets and scoring candidate
+limbs by the PAF line integral (vectorised numpy).
+
+Coordinates are heatmap pixels ``(x, y)``; a map of size ``(w, h)`` has pixel
+centres at integer ``x in [0, w)``, ``y in [0, h)``. Limb ``l`` occupies PAF
+channels ``(2l, 2l+1)`` = (x, y) of the unit vector from parent to child (see
+``docs/design.md``, "Codec targets").
+"""
+from typing import Sequence, Tuple
+
+import numpy as np
+
+#: Limbs shorter than this (heatmap px) have no direction: they draw nothing
+#: and :func:`paf_line_scores` gives them ``degenerate_score``.
+MIN_LIMB_LENGTH = 1e-3
+
+
+def draw_pafs(starts: np.ndarray,
+              ends: np.ndarray,
+              valid: np.ndarray,
+              heatmap_size: Tuple[int, int],
+              width: float = 1.0) -> Tuple[np.ndarray, np.ndarray]:
+    """Draw PAF targets, averaged over people (OpenPose-style).
+
+    A pixel belongs to limb ``(n, l)`` when its distance to the segment's
+    line is ``<= width`` and its projection lies on the segment (extended by
+    ``width`` at both ends). Where several people's limbs overlap the unit
+    vectors are averaged. The loop runs over limbs only; each iteration is
+    vectorised over people and pixels.
+
+    Args:
+        starts (np.ndarray): Parent joints, shape (N, L, 2), heatmap px.
+        ends (np.ndarray): Child joints, shape (N, L, 2), heatmap px.
+        valid (np.ndarray): Whether limb ``(n, l)`` is drawn, shape (N, L).
+        heatmap_size (tuple): ``(w, h)``.
+        width (float): Half width of a limb, heatmap px. Defaults to 1.
+
+    Returns:
+        tuple:
+        - pafs (np.ndarray): shape (2L, h, w), float32.
+        - counts (np.ndarray): number of people drawn at each pixel of each
+          limb, shape (L, h, w), float32.
+    """
+    w, h = heatmap_size
+    N, L = valid.shape
+    pafs = np.zeros((L, 2, h, w), dtype=np.float32)
+    counts = np.zeros((L, h, w), dtype=np.float32)
+    if N == 0:
+        return pafs.reshape(2 * L, h, w), counts
+    xs = np.arange(w, dtype=np.float32)[None, None, :]
+    ys = np.arange(h, dtype=np.float32)[None, :, None]
+    vec = (ends - starts).astype(np.float32)
+    length = np.linalg.norm(vec, axis=-1)
+    valid = valid.astype(bool) & (length > MIN_LIMB_LENGTH)
+    unit = vec / np.maximum(length, MIN_LIMB_LENGTH)[..., None]
+    for l in range(L):  # noqa: E741
+        n_idx = np.flatnonzero(valid[:, l])
+        if n_idx.size == 0:
+            continue
+        s = starts[n_idx, l].astype(np.float32)[:, None, None, :]
+        u = unit[n_idx, l][:, None, None, :]
+        dx, dy = xs - s[..., 0], ys - s[..., 1]  # (n, h, w)
+        along = dx * u[..., 0] + dy * u[..., 1]
+        across = np.abs(dx * u[..., 1] - dy * u[..., 0])
+        on = (across <= width) & (along >= -width) & (
+            along <= length[n_idx, l][:, None, None] + width)
+        cnt = on.sum(0).astype(np.float32)
+        pafs[l, 0] = (on * u[..., 0]).sum(0)
+        pafs[l, 1] = (on * u[..., 1]).sum(0)
+        pafs[l] /= np.maximum(cnt, 1)[None]
+        counts[l] = cnt
+    return pafs.reshape(2 * L, h, w), counts
+
+
+def paf_line_scores(paf: np.ndarray,
+                    starts: np.ndarray,
+                    ends: np.ndarray,
+                    num_samples: int = 10,
+                    degenerate_score: float = 1.0) -> np.ndarray:
+    """PAF line integral for every (start, end) pair of one limb.
+
+    ``E = mean_s <F(p_s), (end - start) / |end - start|>`` over
+    ``num_samples`` points ``p_s`` evenly spaced on the segment (nearest pixel
+    lookup, points clipped to the map). Vectorised over pairs and samples.
+
+    Args:
+        paf (np.ndarray): The limb's two channels (x, y), shape (2, h, w).
+        starts (np.ndarray): Segment starts, shape (N, 2), heatmap px.
+        ends (np.ndarray): Segment ends, shape (M, 2), heatmap px.
+        num_samples (int): Samples along each segment. Defaults to 10.
+        degenerate_score (float): Score of pairs shorter than
+            ``MIN_LIMB_LENGTH`` (no direction to compare with).
+
+    Returns:
+        np.ndarray: Scores in [-1, 1] (roughly), shape (N, M).
+    """
+    _, h, w = paf.shape
+    N, M = len(starts), len(ends)
+    if N == 0 or M == 0:
+        return np.zeros((N, M), dtype=np.float32)
+    vec = ends[None, :, :] - starts[:, None, :]  # (N, M, 2)
+    length = np.linalg.norm(vec, axis=-1)
+    unit = vec / np.maximum(length, MIN_LIMB_LENGTH)[..., None]
+    t = np.linspace(0., 1., num_samples, dtype=np.float64)
+    pts = starts[:, None, None, :] + t[None, None, :, None] * vec[:, :, None]
+    px = np.clip(np.rint(pts[..., 0]), 0, w - 1).astype(np.intp)
+    py = np.clip(np.rint(pts[..., 1]), 0, h - 1).astype(np.intp)
+    fx, fy = paf[0, py, px], paf[1, py, px]  # (N, M, S)
+    score = (fx * unit[..., 0:1] + fy * unit[..., 1:2]).mean(-1)
+    return np.where(length > MIN_LIMB_LENGTH, score,
+                    degenerate_score).astype(np.float32)
+
+
+def greedy_match(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Greedy one-to-one matching by descending score, vectorised.
+
+    Equivalent to "repeatedly take the best remaining valid pair and remove
+    its row and column": each round accepts every pair that is the best of
+    both its row and its column (the greedy choice is always such a pair and
+    accepting them does not change later greedy choices). The number of rounds
+    is at most ``min(N, M)`` and in practice 1-3; each round is vectorised.
+
+    Args:
+        scores (np.ndarray): Pair scores, shape (N, M).
+        valid (np.ndarray): Allowed pairs, shape (N, M), bool.
+
+    Returns:
+        np.ndarray: For each row the matched column or -1, shape (N,).
+    """
+    N, M = scores.shape
+    match = np.full(N, -1, dtype=np.intp)
+    if N == 0 or M == 0:
+        return match
+    s = np.where(valid, scores.astype(np.float64), -np.inf)
+    rows = np.arange(N)
+    while True:
+        best_col = s.argmax(1)
+        row_ok = np.isfinite(s[rows, best_col])
+        if not row_ok.any():
+            return match
+        best_row = s.argmax(0)
+        mutual = row_ok & (best_row[best_col] == rows)
+        r, c = rows[mutual], best_col[mutual]
+        match[r] = c
+        s[r, :] = -np.inf
+        s[:, c] = -np.inf
+
+
+def limb_index(limbs: Sequence[Tuple[int, int]]) -> np.ndarray:
+    """Array (L, 2) of (parent, child) joint indices."""
+    return np.asarray(limbs, dtype=np.intp).reshape(-1, 2)
