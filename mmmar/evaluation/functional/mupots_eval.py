@@ -504,14 +504,30 @@ def _fmt(v, width=8):
     return f'{v:{width}.1f}' if v is not None else f'{"n/a":>{width}}'
 
 
+def _lookup(results: Mapping[str, Any], key: str):
+    """``key`` itself, else ``'mupots/' + key``, else any ``'<prefix>/' + key`` (so an
+    mmengine metric dict works too)."""
+    if key in results:
+        return results[key]
+    if 'mupots/' + key in results:
+        return results['mupots/' + key]
+    for k, v in results.items():
+        if str(k).endswith('/' + key):
+            return v
+    return None
+
+
 def format_table1(results: Mapping[str, Any],
                   published: Optional[Mapping[str, Sequence[float]]] = None,
                   name: str = 'ours') -> str:
     """Table 1 of the paper: PCK_rel, PCK_abs, PCK_root, PCOD (all people) | PCK_rel, PCK_abs
-    (matched people), with the published SMAP and MAR rows above ``name``'s row."""
+    (matched people), with the published SMAP and MAR rows above ``name``'s row.
+
+    ``results``: the dict of :func:`evaluate_mupots`, or an mmengine metric dict whose keys
+    carry a prefix (``'mupots/PCK_rel_all'``). Missing values print as ``n/a``."""
     published = PUBLISHED_TABLE1 if published is None else published
     rows = [(k, list(v)) for k, v in published.items()]
-    rows.append((name, [results.get(k) for k in TABLE1_KEYS]))
+    rows.append((name, [_lookup(results, k) for k in TABLE1_KEYS]))
     w0 = max(18, max(len(r[0]) for r in rows) + 1)
     head1 = f'{"":<{w0}}|{"All people":^36}|{"Matched people":^18}'
     head2 = f'{"Method":<{w0}}|' + ''.join(f'{h:>9}' for h in TABLE1_HEADERS[:4]) + '|' + \

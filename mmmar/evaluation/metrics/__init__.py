@@ -1,4 +1,4 @@
 from .h36m_metric import H36MMetric
-from .mupots_metric import MuPoTSMetric
+from .mupots_metric import MARDumpPredictions, MuPoTSMetric
 
-__all__ = ['MuPoTSMetric', 'H36MMetric']
+__all__ = ['MuPoTSMetric', 'H36MMetric', 'MARDumpPredictions']

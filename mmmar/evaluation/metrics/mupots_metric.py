@@ -40,6 +40,36 @@ def _file_name(path: Optional[str]) -> Optional[str]:
     return '/'.join(parts[-2:])
 
 
+def prediction_record(ds, who: str = 'metric') -> Dict[str, Any]:
+    """One data sample -> a checked prediction record of the dump format."""
+    pred = _get(ds, 'pred_instances')
+    if pred is None:
+        raise KeyError(f'{who}: a data sample has no pred_instances')
+    img_id = _get(ds, 'img_id')
+    if img_id is None:
+        raise KeyError(f'{who}: a data sample has no img_id in its metainfo')
+    if isinstance(img_id, np.generic):
+        img_id = img_id.item()
+    kp3 = _np(_get(pred, 'keypoints'))
+    kp2 = _np(_get(pred, 'transformed_keypoints'))
+    if kp2 is None:
+        kp2 = _np(_get(pred, 'keypoints_2d'))
+    if kp2 is None:
+        raise KeyError(f'{who}: image {img_id!r}: pred_instances has neither '
+                       'transformed_keypoints nor keypoints_2d (2D px needed for matching)')
+    scores = _get(pred, 'bbox_scores')
+    if scores is None:
+        scores = _get(pred, 'scores')
+    img_path = _get(ds, 'img_path')
+    rec = dict(img_id=img_id,
+               seq_name=_get(ds, 'seq_name') or seq_name_from_path(img_path),
+               file_name=_file_name(img_path),
+               keypoints=kp3, keypoints_2d=kp2, scores=_np(scores),
+               root_depth=_np(_get(pred, 'root_depth')))
+    # shapes are checked here so that a wrong joint count fails at its image
+    return check_record(rec)
+
+
 @METRICS.register_module()
 class MuPoTSMetric(BaseMetric):
     """MuPoTS-3D 3DPCK (relative/absolute, all/matched), AUC, PCK_root, PCOD, MPJPE.
@@ -98,33 +128,8 @@ class MuPoTSMetric(BaseMetric):
     # ------------------------------------------------------------------------------------
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         for ds in data_samples:
-            pred = _get(ds, 'pred_instances')
-            if pred is None:
-                raise KeyError('MuPoTSMetric: a data sample has no pred_instances')
-            img_id = _get(ds, 'img_id')
-            if img_id is None:
-                raise KeyError('MuPoTSMetric: a data sample has no img_id in its metainfo')
-            if isinstance(img_id, np.generic):
-                img_id = img_id.item()
-            kp3 = _np(_get(pred, 'keypoints'))
-            kp2 = _np(_get(pred, 'transformed_keypoints'))
-            if kp2 is None:
-                kp2 = _np(_get(pred, 'keypoints_2d'))
-            if kp2 is None:
-                raise KeyError(f'MuPoTSMetric: image {img_id!r}: pred_instances has neither '
-                               'transformed_keypoints nor keypoints_2d (2D px needed for '
-                               'matching)')
-            scores = _get(pred, 'bbox_scores')
-            if scores is None:
-                scores = _get(pred, 'scores')
-            img_path = _get(ds, 'img_path')
-            rec = dict(img_id=img_id,
-                       seq_name=_get(ds, 'seq_name') or seq_name_from_path(img_path),
-                       file_name=_file_name(img_path),
-                       keypoints=kp3, keypoints_2d=kp2, scores=_np(scores),
-                       root_depth=_np(_get(pred, 'root_depth')))
-            # shapes are checked here so that a wrong joint count fails at its image
-            rec = check_record(rec)
+            rec = prediction_record(ds, 'MuPoTSMetric')
+            img_id = rec['img_id']
             if self.ann_file is None:
                 anns = _get(ds, 'raw_ann_info')
                 if anns is None:
@@ -199,3 +204,31 @@ class MuPoTSMetric(BaseMetric):
 
         return {k: float(v) for k, v in res.items()
                 if isinstance(v, (int, float)) and v is not None}
+
+
+@METRICS.register_module()
+class MARDumpPredictions(BaseMetric):
+    """Write the predictions to ``out_file_path`` in the offline dump format
+    (:mod:`mmmar.evaluation.functional.dump`); computes no metric. Used by
+    ``tools/test.py --dump``; rescore with ``tools/analysis_tools/eval_mupots.py PRED GT``."""
+    default_prefix = 'dump'
+
+    def __init__(self, out_file_path: str, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if not str(out_file_path).endswith(('.json', '.json.gz')):
+            raise ValueError('MARDumpPredictions: out_file_path must end with .json or '
+                             f'.json.gz, got {out_file_path!r}')
+        self.out_file_path = out_file_path
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        for ds in data_samples:
+            self.results.append(prediction_record(ds, 'MARDumpPredictions'))
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        d = osp.dirname(osp.abspath(self.out_file_path))
+        os.makedirs(d, exist_ok=True)
+        dump_predictions(self.out_file_path, results)
+        print_log(f'MARDumpPredictions: {len(results)} images written to '
+                  f'{self.out_file_path}', logger=MMLogger.get_current_instance())
+        return {}

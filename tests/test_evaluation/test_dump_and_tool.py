@@ -1,0 +1,139 @@
+"""Dump format round trip and the offline tool (tools/analysis_tools/eval_mupots.py)."""
+import importlib.util
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+
+from mmmar.evaluation.functional import (dump_predictions, evaluate_mupots, format_table1,
+                                         load_mupots_gt, load_predictions,
+                                         predictions_to_frames)
+
+from ._helpers import gt_frame, mupots_json, person, pred_frame
+
+TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'analysis_tools',
+                'eval_mupots.py')
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('eval_mupots_tool', TOOL)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _scene():
+    a, b = person(-800, 4000), person(800, 5200)
+    gt = {'TS1': {10: gt_frame([a, b]), 11: gt_frame([a, b], valid=[1, 0])},
+          'TS2': {20: gt_frame([a]), 21: gt_frame([b])}}
+    preds = {10: [a, (b[0] + [0, 0, 180.0], b[1])], 11: [a, b], 20: [], 21: [b]}
+    records = []
+    for iid, people in preds.items():
+        pf = pred_frame(people)
+        records.append(dict(img_id=iid, keypoints=pf['keypoints_3d'],
+                            keypoints_2d=pf['keypoints_2d'],
+                            scores=np.ones(len(people))))
+    return gt, records
+
+
+def test_load_mupots_gt_prefers_univ():
+    gt, _ = _scene()
+    data = mupots_json(gt)
+    frames, index, sources = load_mupots_gt(data)
+    assert list(frames) == ['TS1', 'TS2'] and index[20] == ('TS2', 'TS2/img_000000.jpg')
+    assert sources == {'keypoints_univ': 4, 'keypoints_cam': 0}
+    np.testing.assert_allclose(frames['TS1'][10]['keypoints_3d'], gt['TS1'][10]['keypoints_3d'])
+    assert frames['TS1'][11]['valid'].tolist() == [True, False]
+    frames_cam, _, sources = load_mupots_gt(data, prefer_univ=False)
+    assert sources['keypoints_cam'] == 4
+    np.testing.assert_allclose(frames_cam['TS1'][10]['keypoints_3d'],
+                               gt['TS1'][10]['keypoints_3d'] + 7.0)
+
+
+@pytest.mark.parametrize('suffix', ['.json', '.json.gz'])
+def test_dump_round_trip_and_rescore(tmp_path, suffix):
+    gt, records = _scene()
+    path = str(tmp_path / ('pred' + suffix))
+    dump_predictions(path, records, meta=dict(note='test'))
+    back = load_predictions(path)
+    assert [r['img_id'] for r in back] == [10, 11, 20, 21]
+    for r0, r1 in zip(records, back):
+        np.testing.assert_array_equal(r0['keypoints'], r1['keypoints'])  # exact
+        assert r1['keypoints_2d'].shape == (len(r0['keypoints']), 17, 2)
+    frames, index, _ = load_mupots_gt(mupots_json(gt))
+    res_file = evaluate_mupots(frames, predictions_to_frames(back, index))
+    res_direct = evaluate_mupots(gt, {'TS1': {10: dict(keypoints_3d=records[0]['keypoints'],
+                                                       keypoints_2d=records[0]['keypoints_2d']),
+                                              11: dict(keypoints_3d=records[1]['keypoints'],
+                                                       keypoints_2d=records[1]['keypoints_2d'])},
+                                      'TS2': {21: dict(keypoints_3d=records[3]['keypoints'],
+                                                       keypoints_2d=records[3]['keypoints_2d'])}})
+    for k in ('PCK_rel_all', 'PCK_abs_all', 'PCK_root_all', 'PCOD_all', 'PCK_abs_matched'):
+        assert res_file[k] == pytest.approx(res_direct[k]), k
+    # TS1: 2 people scored (frame 11's B invalid -> its detection is a FP), B 180 mm deep
+    # -> abs: A 14/14 twice, B 0 -> TS1 = 2/3; TS2: frame 20 missed, 21 right -> 1/2
+    assert res_file['PCK_abs_all'] == pytest.approx((200 / 3 + 50) / 2)
+
+
+def test_dump_rejects_bad_records(tmp_path):
+    a = person()
+    with pytest.raises(ValueError, match='17'):
+        dump_predictions(str(tmp_path / 'x.json'),
+                         [dict(img_id=1, keypoints=np.zeros((1, 16, 3)),
+                               keypoints_2d=np.zeros((1, 16, 2)))])
+    with pytest.raises(ValueError, match='twice'):
+        rec = dict(img_id=1, keypoints=a[0][None], keypoints_2d=a[1][None])
+        dump_predictions(str(tmp_path / 'x.json'), [rec, rec])
+    (tmp_path / 'other.json').write_text(json.dumps({'foo': 1}))
+    with pytest.raises(ValueError, match='not an mmmar prediction dump'):
+        load_predictions(str(tmp_path / 'other.json'))
+
+
+def test_prediction_for_unknown_image_raises():
+    gt, records = _scene()
+    _, index, _ = load_mupots_gt(mupots_json(gt))
+    bad = records + [dict(img_id=999, keypoints=records[0]['keypoints'],
+                          keypoints_2d=records[0]['keypoints_2d'])]
+    with pytest.raises(ValueError, match='ground truth lacks'):
+        predictions_to_frames(bad, index)
+
+
+def test_offline_tool_prints_table1(tmp_path, capsys):
+    gt, records = _scene()
+    pred_path, gt_path = str(tmp_path / 'pred.json'), str(tmp_path / 'gt.json')
+    dump_predictions(pred_path, records)
+    with open(gt_path, 'w') as f:
+        json.dump(mupots_json(gt), f)
+    out_path = str(tmp_path / 'rep' / 'report.json')
+    res = _tool().main([pred_path, gt_path, '--out', out_path])
+    text = capsys.readouterr().out
+    assert 'MAR (published)' in text and 'SMAP (published)' in text and 'ours' in text
+    assert '76.2' in text and '73.5' in text and '39.5' in text
+    assert f'{res["PCK_abs_all"]:.1f}' in text
+    rep = json.load(open(out_path))
+    assert rep['PCK_abs_all'] == pytest.approx(res['PCK_abs_all'])
+    assert set(rep['per_sequence']) == {'TS1', 'TS2'}
+    assert 'head_top' in rep['per_joint']['PCK_rel_all']
+    no_rescale = _tool().main([pred_path, gt_path, '--no-rescale'])
+    assert no_rescale['config']['rescale_bones'] is False
+
+
+def test_format_table1_layout():
+    res = dict(PCK_rel_all=1.0, PCK_abs_all=2.0, PCK_root_all=3.0, PCOD_all=4.0,
+               PCK_rel_matched=5.0, PCK_abs_matched=6.0)
+    lines = format_table1(res).splitlines()
+    assert lines[-1].split('|')[1].split() == ['1.0', '2.0', '3.0', '4.0']
+    assert lines[-1].split('|')[2].split() == ['5.0', '6.0']
+    mar = [ln for ln in lines if ln.startswith('MAR')][0]
+    assert mar.split('|')[1].split() == ['76.2', '36.3', '48.9', '97.1']
+    assert mar.split('|')[2].split() == ['81.5', '39.5']
+
+
+def test_format_table1_accepts_mmengine_metric_dict():
+    metrics = {'mupots/PCK_rel_all': 11.0, 'mupots/PCK_abs_all': 12.0,
+               'mupots/PCK_root_all': 13.0, 'mupots/PCOD_all': 14.0,
+               'mupots/PCK_rel_matched': 15.0}
+    last = format_table1(metrics).splitlines()[-1]
+    assert last.split('|')[1].split() == ['11.0', '12.0', '13.0', '14.0']
+    assert last.split('|')[2].split() == ['15.0', 'n/a']
