@@ -266,6 +266,7 @@ def render_people(img: np.ndarray, poses_cam: np.ndarray, K: np.ndarray,
     S = float(1 << sh)
     for i in order:
         pose = poses_cam[i]
+        lab_val = int(i) + 1
         if np.any(pose[:, 2] <= 1.0):
             continue
         prims = []
@@ -285,16 +286,16 @@ def render_people(img: np.ndarray, poses_cam: np.ndarray, K: np.ndarray,
             rr = int(round(r * S))
             if kind == 'disc':
                 cv2.circle(img, c0, rr, col, -1, cv2.LINE_AA, sh)
-                cv2.circle(label, c0, rr, i + 1, -1, cv2.LINE_8, sh)
+                cv2.circle(label, c0, rr, lab_val, -1, cv2.LINE_8, sh)
             else:
                 c1 = (int(round(p1[0] * S)), int(round(p1[1] * S)))
                 th = max(int(round(2 * r)), 1)
                 cv2.line(img, c0, c1, col, th, cv2.LINE_AA, sh)
-                cv2.line(label, c0, c1, i + 1, th, cv2.LINE_8, sh)
+                cv2.line(label, c0, c1, lab_val, th, cv2.LINE_8, sh)
                 cv2.circle(img, c0, rr, col, -1, cv2.LINE_AA, sh)
                 cv2.circle(img, c1, rr, col, -1, cv2.LINE_AA, sh)
-                cv2.circle(label, c0, rr, i + 1, -1, cv2.LINE_8, sh)
-                cv2.circle(label, c1, rr, i + 1, -1, cv2.LINE_8, sh)
+                cv2.circle(label, c0, rr, lab_val, -1, cv2.LINE_8, sh)
+                cv2.circle(label, c1, rr, lab_val, -1, cv2.LINE_8, sh)
     ui = np.round(uv[..., 0]).astype(np.int64)
     vi = np.round(uv[..., 1]).astype(np.int64)
     inside = (ui >= 0) & (ui < w) & (vi >= 0) & (vi < h) & (poses_cam[..., 2] > 1.0)
