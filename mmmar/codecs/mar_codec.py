@@ -116,7 +116,10 @@ class MARCodec(BaseKeypointCodec):
         - heatmaps (np.ndarray): (K, h, w) Gaussians of the visible joints,
           max over people
         - heatmap_mask (np.ndarray): (h, w), 0 in ignored regions
-        - pafs (np.ndarray): (2L, h, w) unit limb vectors averaged over people
+        - pafs (np.ndarray): (2L, h, w) unit limb vectors averaged over
+          people, for limbs whose two joints are valid (occluded ones
+          included, as OpenPose does for labelled joints), so that a visible
+          joint can be assembled from an occluded parent
         - paf_weights (np.ndarray): (2L, h, w), ``heatmap_mask`` broadcast
         - offsets (np.ndarray): (3K, h, w) = [du(K), dv(K), dZ(K)] written
           within ``root_radius`` of each root (Eq. 2): du, dv = joint - pixel
@@ -380,7 +383,8 @@ class MARCodec(BaseKeypointCodec):
         )
         pafs, _ = draw_pafs(
             xy[:, self._limbs[:, 0]], xy[:, self._limbs[:, 1]],
-            (vis[:, self._limbs[:, 0]] > 0) & (vis[:, self._limbs[:, 1]] > 0),
+            (valid[:, self._limbs[:, 0]] > 0) &
+            (valid[:, self._limbs[:, 1]] > 0),
             self.heatmap_size, self.paf_width)
         encoded['pafs'] = pafs
         encoded['paf_weights'] = np.broadcast_to(mask, pafs.shape).copy()
@@ -516,13 +520,16 @@ class MARCodec(BaseKeypointCodec):
         K_, h, w = heatmaps.shape
         r = self.root_index
 
+        # heatmap peaks (max-pool NMS) of every joint, sorted by joint
         peaks = heatmap_peaks_nms(heatmaps, self.decode_nms_kernel)
         peaks &= heatmaps >= min(self.decode_candidate_thr,
                                  self.decode_root_thr)
+        cj, cy, cx = np.nonzero(peaks)
+        cval = heatmaps[cj, cy, cx]
 
         # people = root peaks
-        ry, rx = np.nonzero(peaks[r] & (heatmaps[r] >= self.decode_root_thr))
-        rs = heatmaps[r, ry, rx]
+        is_root = (cj == r) & (cval >= self.decode_root_thr)
+        ry, rx, rs = cy[is_root], cx[is_root], cval[is_root]
         order = np.argsort(-rs, kind='stable')[:self.decode_max_instances]
         ry, rx, rs = ry[order], rx[order], rs[order]
         N = len(ry)
@@ -533,39 +540,43 @@ class MARCodec(BaseKeypointCodec):
                            ry[:, None] + off[1].T * self.offset_norm], -1)
         zrel = off[2].T * self.depth_norm  # (N, K)
 
-        # candidates of every joint
-        cj, cy, cx = np.nonzero(peaks & (heatmaps >= self.decode_candidate_thr))
-        cval = heatmaps[cj, cy, cx]
-        fx, fy = refine_peaks(heatmaps, cj, cx, cy)
+        # joint candidates, refined; candidates of joint j: [bounds[j], ..[j+1])
+        keep = cval >= self.decode_candidate_thr
+        cj, cval = cj[keep], cval[keep]
+        fx, fy = refine_peaks(heatmaps, cj, cx[keep], cy[keep])
+        cand_xy = np.stack([fx, fy], -1)
+        bounds = np.searchsorted(cj, np.arange(K_ + 1))
 
         pos = np.zeros((N, K_, 2))
         hm_xy = np.zeros((N, K_, 2))
         hm_score = np.zeros((N, K_))
         rfx, rfy = refine_peaks(heatmaps, np.full_like(rx, r), rx, ry)
-        pos[:, r] = np.stack([rfx, rfy], -1)
-        hm_xy[:, r] = pos[:, r]
+        pos[:, r] = hm_xy[:, r] = np.stack([rfx, rfy], -1)
         hm_score[:, r] = rs
         from_hm = np.zeros((N, K_), dtype=bool)
         from_hm[:, r] = True
         if N > 0:
+            # PAF assembly along the tree, parents first: one step per limb
             for l, (p, c) in enumerate(self._limbs):  # noqa: E741
-                sel = cj == c
-                cand = np.stack([fx[sel], fy[sel]], -1)
+                cand = cand_xy[bounds[c]:bounds[c + 1]]
                 start = pos[:, p]
                 if len(cand):
-                    score = paf_line_scores(pafs[2 * l:2 * l + 2], start,
-                                            cand, self.decode_paf_samples)
                     gate = np.maximum(
                         self.decode_gate_px, self.decode_gate_ratio *
                         np.linalg.norm(off_xy[:, c] - start, axis=-1))
                     dist = np.linalg.norm(
                         cand[None] - off_xy[:, c][:, None], axis=-1)
-                    ok = (dist <= gate[:, None]) & (score >=
-                                                    self.decode_paf_thr)
-                    match = greedy_match(score, ok)
+                    score = paf_line_scores(
+                        pafs[2 * l:2 * l + 2],
+                        start,
+                        cand,
+                        self.decode_paf_samples,
+                        pair_mask=dist <= gate[:, None])
+                    match = greedy_match(score,
+                                         score >= self.decode_paf_thr)
                     got = match >= 0
                     hm_xy[got, c] = cand[match[got]]
-                    hm_score[got, c] = cval[sel][match[got]]
+                    hm_score[got, c] = cval[bounds[c] + match[got]]
                 pos[:, c], from_hm[:, c] = structured_pose(
                     off_xy[:, c], hm_xy[:, c], hm_score[:, c],
                     self.decode_keypoint_thr)

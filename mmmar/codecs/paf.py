@@ -6,7 +6,7 @@ centres at integer ``x in [0, w)``, ``y in [0, h)``. Limb ``l`` occupies PAF
 channels ``(2l, 2l+1)`` = (x, y) of the unit vector from parent to child (see
 ``docs/design.md``, "Codec targets").
 """
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -72,43 +72,74 @@ def draw_pafs(starts: np.ndarray,
     return pafs.reshape(2 * L, h, w), counts
 
 
-def paf_line_scores(paf: np.ndarray,
+def paf_pair_scores(paf: np.ndarray,
                     starts: np.ndarray,
                     ends: np.ndarray,
                     num_samples: int = 10,
                     degenerate_score: float = 1.0) -> np.ndarray:
-    """PAF line integral for every (start, end) pair of one limb.
+    """PAF line integral of P segments ``starts[i] -> ends[i]`` of one limb.
 
     ``E = mean_s <F(p_s), (end - start) / |end - start|>`` over
     ``num_samples`` points ``p_s`` evenly spaced on the segment (nearest pixel
-    lookup, points clipped to the map). Vectorised over pairs and samples.
+    lookup, points clipped to the map). Vectorised over segments and samples.
+
+    Args:
+        paf (np.ndarray): The limb's two channels (x, y), shape (2, h, w).
+        starts (np.ndarray): Segment starts, shape (P, 2), heatmap px.
+        ends (np.ndarray): Segment ends, shape (P, 2), heatmap px.
+        num_samples (int): Samples along each segment. Defaults to 10.
+        degenerate_score (float): Score of segments shorter than
+            ``MIN_LIMB_LENGTH`` (no direction to compare with).
+
+    Returns:
+        np.ndarray: Scores in [-1, 1] (for unit-norm fields), shape (P,).
+    """
+    _, h, w = paf.shape
+    vec = np.asarray(ends, np.float64) - starts  # (P, 2)
+    length = np.linalg.norm(vec, axis=-1)
+    unit = vec / np.maximum(length, MIN_LIMB_LENGTH)[..., None]
+    t = np.linspace(0., 1., num_samples)
+    pts = starts[:, None, :] + t[None, :, None] * vec[:, None, :]  # (P, S, 2)
+    px = np.clip(np.rint(pts[..., 0]), 0, w - 1).astype(np.intp)
+    py = np.clip(np.rint(pts[..., 1]), 0, h - 1).astype(np.intp)
+    score = (paf[0, py, px] * unit[:, 0:1] +
+             paf[1, py, px] * unit[:, 1:2]).mean(-1)
+    return np.where(length > MIN_LIMB_LENGTH, score,
+                    degenerate_score).astype(np.float32)
+
+
+def paf_line_scores(paf: np.ndarray,
+                    starts: np.ndarray,
+                    ends: np.ndarray,
+                    num_samples: int = 10,
+                    degenerate_score: float = 1.0,
+                    pair_mask: Optional[np.ndarray] = None) -> np.ndarray:
+    """PAF line integral (:func:`paf_pair_scores`) for every (start, end)
+    pair of one limb.
 
     Args:
         paf (np.ndarray): The limb's two channels (x, y), shape (2, h, w).
         starts (np.ndarray): Segment starts, shape (N, 2), heatmap px.
         ends (np.ndarray): Segment ends, shape (M, 2), heatmap px.
         num_samples (int): Samples along each segment. Defaults to 10.
-        degenerate_score (float): Score of pairs shorter than
-            ``MIN_LIMB_LENGTH`` (no direction to compare with).
+        degenerate_score (float): See :func:`paf_pair_scores`.
+        pair_mask (np.ndarray, optional): (N, M) bool; only these pairs are
+            integrated (the others score ``-inf``), e.g. after a distance
+            gate. Defaults to all pairs.
 
     Returns:
-        np.ndarray: Scores in [-1, 1] (roughly), shape (N, M).
+        np.ndarray: Scores, shape (N, M).
     """
-    _, h, w = paf.shape
     N, M = len(starts), len(ends)
-    if N == 0 or M == 0:
-        return np.zeros((N, M), dtype=np.float32)
-    vec = ends[None, :, :] - starts[:, None, :]  # (N, M, 2)
-    length = np.linalg.norm(vec, axis=-1)
-    unit = vec / np.maximum(length, MIN_LIMB_LENGTH)[..., None]
-    t = np.linspace(0., 1., num_samples, dtype=np.float64)
-    pts = starts[:, None, None, :] + t[None, None, :, None] * vec[:, :, None]
-    px = np.clip(np.rint(pts[..., 0]), 0, w - 1).astype(np.intp)
-    py = np.clip(np.rint(pts[..., 1]), 0, h - 1).astype(np.intp)
-    fx, fy = paf[0, py, px], paf[1, py, px]  # (N, M, S)
-    score = (fx * unit[..., 0:1] + fy * unit[..., 1:2]).mean(-1)
-    return np.where(length > MIN_LIMB_LENGTH, score,
-                    degenerate_score).astype(np.float32)
+    scores = np.full((N, M), -np.inf, dtype=np.float32)
+    if pair_mask is None:
+        pair_mask = np.ones((N, M), dtype=bool)
+    ni, mi = np.nonzero(pair_mask)
+    if ni.size:
+        scores[ni, mi] = paf_pair_scores(
+            paf, np.asarray(starts, np.float64)[ni],
+            np.asarray(ends, np.float64)[mi], num_samples, degenerate_score)
+    return scores
 
 
 def greedy_match(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -1,0 +1,358 @@
+"""Tests of MARCodec: encode real 3D poses (H36M, MPI-INF-3DHP, CMU Panoptic
+3-person scenes), decode the targets as perfect network outputs and compare
+with the ground truth; target semantics; bad inputs."""
+import numpy as np
+import pytest
+import torch
+
+from mmmar.codecs import MARCodec, draw_pafs, greedy_match, paf_line_scores
+from mmmar.geometry import back_project_np, focal_of, transform_intrinsics
+from mmmar.structures import skeleton
+from tests.test_geometry.real_data import (h36m_samples, mpi3dhp_samples,
+                                           panoptic_samples)
+
+torch.set_num_threads(1)
+R, M = skeleton.ROOT, skeleton.NECK
+INPUT_SIZE, HEATMAP_SIZE = (512, 384), (128, 96)
+STRIDE = INPUT_SIZE[0] / HEATMAP_SIZE[0]
+
+
+def _project(P, K):
+    p = np.einsum('ij,...j->...i', K, P)
+    return p[..., :2] / p[..., 2:]
+
+
+def _input_affine(uv, size, angle_deg=0., margin=0.15):
+    """Image affine that fits the points ``uv`` (with a margin) into an input
+    of ``size``, rotated by ``angle_deg`` (like a crop/resize/rotate
+    transform)."""
+    lo, hi = uv.min(0), uv.max(0)
+    centre, ext = (lo + hi) / 2, (hi - lo) * (1 + 2 * margin)
+    W, H = size
+    s = min(W / ext[0], H / ext[1])
+    th = np.deg2rad(angle_deg)
+    Rm = s * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    A = np.zeros((2, 3))
+    A[:, :2] = Rm
+    A[:, 2] = np.array([W / 2, H / 2]) - Rm @ centre
+    return A
+
+
+def _make_input(sample, angle_deg=0.):
+    """Results-dict-like fields of a sample warped into the network input."""
+    P, valid, K = sample['joints'], sample['valid'], sample['K']
+    A = _input_affine(_project(P, K)[valid], INPUT_SIZE, angle_deg)
+    K_in = transform_intrinsics(K, A)
+    kp = _project(P, K_in)
+    inside = (kp[..., 0] >= 0) & (kp[..., 0] < INPUT_SIZE[0]) & \
+        (kp[..., 1] >= 0) & (kp[..., 1] < INPUT_SIZE[1])
+    return dict(
+        keypoints=kp.astype(np.float32),
+        keypoints_visible=(valid & inside).astype(np.float32),
+        keypoints_valid=valid.astype(np.float32),
+        keypoints_cam=np.where(valid[..., None], P, 0.).astype(np.float32),
+        has_depth=np.ones(len(P), np.float32),
+        cam_param=dict(K=K_in.astype(np.float32)),
+        img_path=sample['name'])
+
+
+def _codec(**kwargs):
+    return MARCodec(input_size=INPUT_SIZE, heatmap_size=HEATMAP_SIZE,
+                    **kwargs)
+
+
+def _decode_targets(codec, enc, K, **kwargs):
+    return codec.decode(enc['heatmaps'], enc['pafs'], enc['offsets'],
+                        enc['root_depth'], K=K, **kwargs)
+
+
+def _check_round_trip(codec, inp, dec):
+    kp, valid = inp['keypoints'], inp['keypoints_valid'] > 0
+    P, K = inp['keypoints_cam'].astype(np.float64), inp['cam_param']['K']
+    n_gt = len(kp)
+    # none missed, none invented
+    assert len(dec['roots']) == n_gt, inp['img_path']
+    d = np.linalg.norm(dec['roots'][:, None] - kp[None, :, R], axis=-1)
+    match = d.argmin(1)
+    assert sorted(match.tolist()) == list(range(n_gt))
+    assert (d.min(1) <= STRIDE).all()
+    # 2D within 1 heatmap pixel for every known joint (occluded included)
+    err2d = np.linalg.norm(dec['keypoints'] - kp[match], axis=-1) / STRIDE
+    assert err2d[valid[match]].max() <= 1.0, (inp['img_path'], err2d.max())
+    # 3D after back-projection with the decoded root depth: within 1 %
+    z_abs = dec['root_depth'][:, None] + dec['keypoints_rel_depth']
+    P_dec = back_project_np(dec['keypoints'], z_abs, K)
+    rel = np.linalg.norm(P_dec - P[match], axis=-1) / np.where(
+        valid[match], P[match][..., 2], 1.)
+    assert rel[valid[match]].max() <= 0.01, (inp['img_path'], rel.max())
+    np.testing.assert_allclose(dec['root_depth'], P[match, R, 2], rtol=1e-4)
+    # joints outside the input / invisible never come from the heatmap
+    vis = inp['keypoints_visible'][match] > 0
+    assert not dec['from_heatmap'][~vis].any()
+    return match
+
+
+@pytest.mark.parametrize('angle', [0., 25.])
+def test_round_trip_single_person_real(angle):
+    codec = _codec()
+    for s in h36m_samples() + mpi3dhp_samples():
+        inp = _make_input(s, angle)
+        enc = codec.encode(**inp)
+        dec = _decode_targets(codec, enc, inp['cam_param']['K'])
+        _check_round_trip(codec, inp, dec)
+        # every visible joint came from the heatmaps (Eq. 3)
+        np.testing.assert_array_equal(dec['from_heatmap'],
+                                      inp['keypoints_visible'] > 0)
+
+
+@pytest.mark.parametrize('angle', [0., -20.])
+def test_round_trip_panoptic_three_people(angle):
+    codec = _codec()
+    samples = panoptic_samples(num_cameras=3, min_root_sep=4 * STRIDE * 4)
+    assert len(samples) >= 6
+    for s in samples:
+        inp = _make_input(s, angle)
+        assert len(inp['keypoints']) == 3
+        enc = codec.encode(**inp)
+        dec = _decode_targets(codec, enc, inp['cam_param']['K'],
+                              torso_length=enc['torso_length'])
+        match = _check_round_trip(codec, inp, dec)
+        P = inp['keypoints_cam'][match]
+        np.testing.assert_allclose(
+            dec['torso_length'], np.linalg.norm(P[:, M] - P[:, R], axis=-1),
+            rtol=1e-5)
+
+
+def test_round_trip_occluded_joints_use_offsets():
+    """Occluded (valid, not visible) joints have no heatmap peak; Eq. 3 takes
+    them from root + offset, still within tolerance."""
+    codec = _codec()
+    rng = np.random.default_rng(0)
+    s = panoptic_samples(num_cameras=1, min_root_sep=64)[0]
+    inp = _make_input(s)
+    occluded = (rng.random(inp['keypoints_visible'].shape) < 0.3)
+    occluded[:, R] = False
+    inp['keypoints_visible'] = inp['keypoints_visible'] * ~occluded
+    enc = codec.encode(**inp)
+    dec = _decode_targets(codec, enc, inp['cam_param']['K'])
+    match = _check_round_trip(codec, inp, dec)
+    vis = inp['keypoints_visible'][match] > 0
+    np.testing.assert_array_equal(dec['from_heatmap'], vis)
+
+
+def test_decode_torch_tensors_and_sigma_maps():
+    codec = _codec()
+    inp = _make_input(h36m_samples()[1])
+    enc = codec.encode(**inp)
+    K = inp['cam_param']['K']
+    sig = np.full((1, ) + HEATMAP_SIZE[::-1], 3.5, np.float32)
+    dec_np = _decode_targets(codec, enc, K, log_sigma_reg=sig,
+                             log_sigma_geo=sig - 1)
+    dec_t = codec.decode(*(torch.from_numpy(enc[k]) for k in (
+        'heatmaps', 'pafs', 'offsets', 'root_depth')),
+                         K=torch.from_numpy(K),
+                         log_sigma_reg=torch.from_numpy(sig),
+                         log_sigma_geo=torch.from_numpy(sig - 1))
+    for k in dec_np:
+        np.testing.assert_allclose(dec_t[k], dec_np[k], rtol=1e-6)
+    np.testing.assert_allclose(dec_np['log_sigma_reg'], [3.5])
+    np.testing.assert_allclose(dec_np['log_sigma_geo'], [2.5])
+    assert dec_np['keypoints'].shape == (1, 17, 2)
+    assert dec_np['keypoint_scores'].shape == (1, 17)
+    assert dec_np['keypoints_rel_depth'].shape == (1, 17)
+    np.testing.assert_allclose(
+        dec_np['root_depth'], dec_np['root_depth_norm'] * focal_of(K),
+        rtol=1e-6)
+
+
+def test_decode_empty_image():
+    codec = _codec()
+    w, h = HEATMAP_SIZE
+    dec = codec.decode(
+        np.zeros((17, h, w)), np.zeros((32, h, w)), np.zeros((51, h, w)),
+        np.zeros((1, h, w)), K=np.eye(3))
+    assert dec['keypoints'].shape == (0, 17, 2)
+    assert dec['keypoint_scores'].shape == (0, 17)
+    assert dec['keypoints_rel_depth'].shape == (0, 17)
+    assert dec['scores'].shape == (0, ) and dec['root_depth'].shape == (0, )
+
+
+def test_encode_target_semantics():
+    """Each target against its definition, computed independently."""
+    codec = _codec(root_radius=2., offset_norm=16., depth_norm=1000.)
+    s = panoptic_samples(num_cameras=1, min_root_sep=64)[0]
+    inp = _make_input(s)
+    enc = codec.encode(**inp)
+    w, h = HEATMAP_SIZE
+    assert set(enc) == set(MARCodec.field_mapping_table)
+    shapes = dict(heatmaps=(17, h, w), heatmap_mask=(h, w), pafs=(32, h, w),
+                  paf_weights=(32, h, w), offsets=(51, h, w),
+                  offset_weights=(51, h, w), root_depth=(1, h, w),
+                  root_depth_weights=(1, h, w), torso_length=(1, h, w),
+                  torso_length_weights=(1, h, w))
+    for k, shape in shapes.items():
+        assert enc[k].shape == shape, k
+        assert enc[k].dtype == np.float32, k
+    xy = inp['keypoints'] / STRIDE
+    P, K = inp['keypoints_cam'], inp['cam_param']['K']
+    f = np.sqrt(abs(np.linalg.det(K[:2, :2].astype(np.float64))))
+    for n in range(len(xy)):
+        px, py = np.rint(xy[n, R]).astype(int)
+        # heatmap maximum at the root pixel, value exp(-d^2 / 2 sigma^2)
+        d2 = ((xy[n, R] - [px, py])**2).sum()
+        assert enc['heatmaps'][R, py, px] == pytest.approx(
+            np.exp(-d2 / (2 * codec.sigma**2)), rel=1e-5)
+        for dx, dy in ((0, 0), (1, 0), (0, -2), (1, 1)):
+            x, y = px + dx, py + dy
+            off = enc['offsets'][:, y, x].reshape(3, 17)
+            # pixel + du * norm = joint (heatmap px); dZ * norm = Z_k - Z_root
+            np.testing.assert_allclose(x + off[0] * 16., xy[n, :, 0],
+                                       atol=1e-4)
+            np.testing.assert_allclose(y + off[1] * 16., xy[n, :, 1],
+                                       atol=1e-4)
+            valid = inp['keypoints_valid'][n] > 0
+            np.testing.assert_allclose((off[2] * 1000.)[valid],
+                                       (P[n, :, 2] - P[n, R, 2])[valid],
+                                       atol=1e-2)
+            assert enc['root_depth'][0, y, x] == pytest.approx(
+                P[n, R, 2] / f, rel=1e-5)
+            assert enc['root_depth_weights'][0, y, x] == 1
+            np.testing.assert_array_equal(
+                enc['offset_weights'][:, y, x].reshape(3, 17),
+                np.stack([valid, valid, valid]).astype(np.float32))
+        # outside the radius: nothing written
+        assert enc['offset_weights'][:, py, px + 3].sum() == 0
+        # PAF at the middle of the pelvis->spine limb = its unit vector
+        li = skeleton.LIMBS.index((R, 15))
+        a, b = xy[n, R], xy[n, 15]
+        mid = np.rint((a + b) / 2).astype(int)
+        u = (b - a) / np.linalg.norm(b - a)
+        np.testing.assert_allclose(
+            enc['pafs'][2 * li:2 * li + 2, mid[1], mid[0]], u, atol=1e-5)
+    assert enc['heatmap_mask'].min() == 1
+
+
+def test_encode_nearer_person_wins_and_2d_only_weights():
+    codec = _codec(root_radius=3.)
+    s = h36m_samples()[0]
+    inp = _make_input(s)
+    # a second, farther person whose root lands 1 heatmap px away
+    far = inp['keypoints_cam'].astype(np.float64) * 1.5
+    kp2 = inp['keypoints'] + np.float32(STRIDE)
+    both = dict(inp)
+    both['keypoints'] = np.concatenate([kp2, inp['keypoints']])
+    both['keypoints_cam'] = np.concatenate([far, inp['keypoints_cam']])
+    for k in ('keypoints_visible', 'keypoints_valid'):
+        both[k] = np.concatenate([inp[k]] * 2)
+    both['has_depth'] = np.ones(2, np.float32)
+    enc = codec.encode(**both)
+    px, py = np.rint(inp['keypoints'][0, R] / STRIDE).astype(int)
+    f = focal_of(inp['cam_param']['K'].astype(np.float64))
+    assert enc['root_depth'][0, py, px] * f == pytest.approx(
+        inp['keypoints_cam'][0, R, 2], rel=1e-5)
+    # 2D-only (COCO-like): no depth weights anywhere, 2D offsets kept
+    coco = dict(inp, has_depth=np.zeros(1, np.float32))
+    enc = codec.encode(**coco)
+    assert enc['root_depth_weights'].sum() == 0
+    assert enc['torso_length_weights'].sum() == 0
+    assert enc['offset_weights'][34:].sum() == 0
+    assert enc['offset_weights'][:34].sum() > 0
+    assert enc['offsets'][34:].sum() == 0
+    # and without any 3D input at all
+    enc2 = codec.encode(inp['keypoints'], inp['keypoints_visible'])
+    assert enc2['root_depth_weights'].sum() == 0
+    np.testing.assert_allclose(enc2['heatmaps'], enc['heatmaps'])
+
+
+def test_ignore_mask():
+    codec = _codec()
+    inp = _make_input(h36m_samples()[0])
+    ignore = np.zeros(INPUT_SIZE[::-1], bool)
+    ignore[:100, :200] = True
+    enc = codec.encode(**inp, ignore_mask=ignore)
+    mask = enc['heatmap_mask']
+    assert mask[0, 0] == 0 and mask[-1, -1] == 1
+    assert mask[:100 // 4, :200 // 4].max() == 0
+    assert mask[100 // 4 + 1:].min() == 1
+    np.testing.assert_array_equal(enc['paf_weights'][5], mask)
+
+
+@pytest.mark.parametrize('case, field', [
+    ('joints16', 'keypoints'),
+    ('nan_2d', 'keypoints'),
+    ('nan_3d', 'keypoints_cam'),
+    ('no_cam', 'cam_param'),
+    ('cam_not_dict', 'cam_param'),
+    ('cam_bad_K', 'cam_param'),
+    ('cam_nan_K', 'cam_param'),
+    ('vis_shape', 'keypoints_visible'),
+    ('has_depth_shape', 'has_depth'),
+])
+def test_bad_inputs(case, field):
+    codec = _codec()
+    inp = _make_input(h36m_samples()[0])
+    if case == 'joints16':
+        inp['keypoints'] = inp['keypoints'][:, :16]
+    elif case == 'nan_2d':
+        inp['keypoints'][0, 3, 0] = np.nan
+    elif case == 'nan_3d':
+        inp['keypoints_cam'][0, 5, 2] = np.nan
+    elif case == 'no_cam':
+        inp['cam_param'] = None
+    elif case == 'cam_not_dict':
+        inp['cam_param'] = np.eye(3)
+    elif case == 'cam_bad_K':
+        inp['cam_param'] = dict(K=np.eye(2))
+    elif case == 'cam_nan_K':
+        inp['cam_param'] = dict(K=np.full((3, 3), np.nan))
+    elif case == 'vis_shape':
+        inp['keypoints_visible'] = inp['keypoints_visible'][:, :10]
+    elif case == 'has_depth_shape':
+        inp['has_depth'] = np.ones(3)
+    with pytest.raises(ValueError) as err:
+        codec.encode(**inp)
+    msg = str(err.value)
+    assert f'`{field}`' in msg and inp['img_path'] in msg, msg
+
+
+def test_paf_helpers():
+    # one vertical limb, scoring: right direction ~1, reverse ~-1, off ~0
+    pafs, counts = draw_pafs(
+        np.array([[[10., 5.]]]), np.array([[[10., 25.]]]), np.ones((1, 1)),
+        (32, 32), width=1.)
+    assert pafs.shape == (2, 32, 32) and counts.max() == 1
+    np.testing.assert_allclose(pafs[:, 15, 10], [0, 1])
+    assert pafs[:, 15, 13].tolist() == [0, 0]
+    s = paf_line_scores(pafs, np.array([[10., 5.], [10., 25.], [20., 5.]]),
+                        np.array([[10., 25.], [10., 5.], [20., 25.]]))
+    assert s[0, 0] == pytest.approx(1.) and s[1, 1] == pytest.approx(-1.)
+    assert s[2, 2] == pytest.approx(0.)
+    # greedy matching by descending score with gating
+    scores = np.array([[0.9, 0.8, 0.0], [0.85, 0.1, 0.0], [0.0, 0.0, 0.3]])
+    ok = scores > 0.05
+    np.testing.assert_array_equal(greedy_match(scores, ok), [0, 1, 2])
+    ok[2, 2] = False
+    np.testing.assert_array_equal(greedy_match(scores, ok), [0, 1, -1])
+
+
+def test_registry_and_generate_target():
+    mmpose = pytest.importorskip('mmpose')  # noqa: F841
+    from mmpose.registry import KEYPOINT_CODECS
+    codec = KEYPOINT_CODECS.build(
+        dict(type='MARCodec', input_size=INPUT_SIZE,
+             heatmap_size=HEATMAP_SIZE))
+    assert isinstance(codec, MARCodec)
+    for k in ('bbox', 'keypoints', 'keypoints_cam', 'keypoints_visible',
+              'bbox_score', 'bbox_scale', 'keypoints_valid', 'has_depth'):
+        assert k in MARCodec.instance_mapping_table
+    try:
+        from mmpose.datasets.transforms import GenerateTarget
+    except ImportError as e:  # pragma: no cover
+        pytest.skip(f'mmpose transforms unavailable: {e}')
+    inp = _make_input(h36m_samples()[0])
+    results = GenerateTarget(
+        encoder=dict(type='MARCodec', input_size=INPUT_SIZE,
+                     heatmap_size=HEATMAP_SIZE))(dict(inp))
+    for k in MARCodec.field_mapping_table:
+        assert results[k].shape[-2:] == HEATMAP_SIZE[::-1]
+    assert results['field_mapping_table'] is MARCodec.field_mapping_table
