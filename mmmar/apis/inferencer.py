@@ -541,51 +541,51 @@ class MARInferencer(Pose2DInferencer):
             total = len(stream) if hasattr(stream, '__len__') else None
             iterator = track(iterator, total=total, description='Inference')
 
-        n_done = 0
-        for index, item in iterator:
-            try:
-                img, path = self._read_input(item, index)
-            except MARInputError as e:
-                if not self._input_is_collection:
-                    raise
-                rec = dict(img_path=e.path, error=e.reason)
-                self.failed_inputs.append(rec)
+        try:
+            for index, item in iterator:
+                try:
+                    img, path = self._read_input(item, index)
+                except MARInputError as e:
+                    if not self._input_is_collection:
+                        raise
+                    rec = dict(img_path=e.path, error=e.reason)
+                    self.failed_inputs.append(rec)
+                    print_log(
+                        f'skipping {e}', logger='current', level=logging.WARNING)
+                    yield dict(
+                        predictions=[],
+                        intrinsics=[],
+                        img_paths=[],
+                        visualization=[],
+                        failed=[rec])
+                    continue
+                data = self._pipeline_one(img, path, intrinsics)
+                preds = self.forward(self.collate_fn([data]), **forward_kwargs)
+                visualization = self.visualize([img],
+                                               preds,
+                                               window_name=window_name,
+                                               **visualize_kwargs)
+                results = self.postprocess(
+                    preds,
+                    visualization,
+                    return_datasamples=return_datasamples,
+                    **postprocess_kwargs)
+                results['failed'] = []
+                yield results
+        finally:
+            # also when the caller stops early (generator closed)
+            if self._video_input:
+                self._finalize_video_processing(pred_out_dir)
+            if self.failed_inputs:
                 print_log(
-                    f'skipping {e}', logger='current', level=logging.WARNING)
-                yield dict(
-                    predictions=[],
-                    intrinsics=[],
-                    img_paths=[],
-                    visualization=[],
-                    failed=[rec])
-                continue
-            data = self._pipeline_one(img, path, intrinsics)
-            preds = self.forward(self.collate_fn([data]), **forward_kwargs)
-            visualization = self.visualize([img],
-                                           preds,
-                                           window_name=window_name,
-                                           **visualize_kwargs)
-            results = self.postprocess(
-                preds,
-                visualization,
-                return_datasamples=return_datasamples,
-                **postprocess_kwargs)
-            results['failed'] = []
-            n_done += 1
-            yield results
-
-        if self._video_input:
-            self._finalize_video_processing(pred_out_dir)
-        if self.failed_inputs:
-            print_log(
-                f'{len(self.failed_inputs)} input(s) could not be read: ' +
-                ', '.join(r['img_path'] for r in self.failed_inputs),
-                logger='current',
-                level=logging.WARNING)
-            if pred_out_dir:
-                mmengine.dump(self.failed_inputs,
-                              join_path(pred_out_dir, 'failed_inputs.json'),
-                              indent='  ')
+                    f'{len(self.failed_inputs)} input(s) could not be read: ' +
+                    ', '.join(r['img_path'] for r in self.failed_inputs),
+                    logger='current',
+                    level=logging.WARNING)
+                if pred_out_dir:
+                    mmengine.dump(self.failed_inputs,
+                                  join_path(pred_out_dir, 'failed_inputs.json'),
+                                  indent='  ')
 
     # ------------------------------------------------------------------
     def postprocess(self,
@@ -598,7 +598,7 @@ class MARInferencer(Pose2DInferencer):
         if return_datasample is not None:
             return_datasamples = return_datasample
         result = defaultdict(list)
-        result['visualization'] = visualization
+        result['visualization'] = visualization or []
         for pred in preds:
             meta = pred.metainfo
             people = pred_instances_to_dicts(pred.get('pred_instances'))
