@@ -300,9 +300,26 @@ class MARInferencer(Pose2DInferencer):
         return super()._init_visualizer(cfg)
 
     def _load_weights_to_model(self, model, checkpoint, cfg) -> None:
-        super()._load_weights_to_model(model, checkpoint, cfg)
-        if not isinstance(getattr(model, 'dataset_meta', None), dict):
-            model.dataset_meta = _mupots_dataset_meta()
+        """Load the weights; ``dataset_meta`` from the checkpoint, else the config, else
+        the MuPoTS-3D joint set."""
+        from mmengine.runner.checkpoint import _load_checkpoint_to_model
+        meta = None
+        if checkpoint is not None:
+            _load_checkpoint_to_model(model, checkpoint)
+            meta = checkpoint.get('meta', {}).get('dataset_meta')
+        else:
+            print_log(
+                'MARInferencer: no checkpoint given, the model is randomly '
+                'initialised', logger='current', level=logging.WARNING)
+        if not isinstance(meta, dict):
+            try:
+                from mmpose.apis.inference import dataset_meta_from_config
+                meta = dataset_meta_from_config(cfg, dataset_mode='train')
+            except Exception:  # noqa: BLE001  (e.g. a relative from_file)
+                meta = None
+        if not isinstance(meta, dict):
+            meta = _mupots_dataset_meta()
+        model.dataset_meta = meta
 
     # ------------------------------------------------------------------
     # inputs
@@ -383,11 +400,20 @@ class MARInferencer(Pose2DInferencer):
                 raise MARInputError(
                     path, 'is a video; give it on its own, not in a list')
             try:
-                img = mmcv.imread(path, flag='color', channel_order='bgr')
+                with open(path, 'rb') as f:
+                    buf = f.read()
+            except OSError as e:
+                raise MARInputError(path, f'cannot read this file: {e}') from e
+            if buf[:2] == b'\xff\xd8' and not buf[-4096:].rstrip(
+                    b'\x00\r\n ').endswith(b'\xff\xd9'):
+                raise MARInputError(
+                    path, 'truncated JPEG (no end-of-image marker)')
+            try:
+                img = mmcv.imfrombytes(buf, flag='color', channel_order='bgr')
             except Exception as e:  # noqa: BLE001
                 raise MARInputError(
-                    path, f'cannot read this image ({type(e).__name__}: {e})'
-                ) from e
+                    path, f'cannot decode this file as an image '
+                    f'({type(e).__name__}: {e})') from e
             if img is None:
                 raise MARInputError(
                     path, 'cannot decode this file as an image (not an '

@@ -163,6 +163,10 @@ def test_bad_single_inputs(inferencer, tmp_path):
     txt = tmp_path / 'notes.txt'
     txt.write_text('this is not an image')
     cases['txt'] = str(txt)
+    ok, buf = cv2.imencode('.jpg', np.full((32, 32, 3), 90, np.uint8))
+    trunc = tmp_path / 'truncated.jpg'
+    trunc.write_bytes(buf.tobytes()[:len(buf) // 2])
+    cases['truncated'] = str(trunc)
     video = tmp_path / 'broken.mp4'
     video.write_bytes(b'\x00' * 100 + b'garbage')
     cases['video'] = str(video)
@@ -182,20 +186,24 @@ def test_folder_with_bad_files(inferencer, tmp_path):
     (folder / 'b.jpg').write_text('garbage, not a jpeg')
     (folder / 'd.png').write_bytes(b'')
     (folder / 'readme.txt').write_text('ignored')
+    ok, buf = cv2.imencode('.jpg', np.full((32, 32, 3), 90, np.uint8))
+    (folder / 'e.jpg').write_bytes(buf.tobytes()[:len(buf) // 2])
     pred_dir = tmp_path / 'pred'
     results = list(inferencer(str(folder), pred_out_dir=str(pred_dir)))
-    assert len(results) == 4
+    assert len(results) == 5
     ok = [r for r in results if not r['failed']]
     bad = [r['failed'][0] for r in results if r['failed']]
     assert [osp.basename(r['img_paths'][0]) for r in ok] == ['a.jpg', 'c.png']
-    assert [osp.basename(b['img_path']) for b in bad] == ['b.jpg', 'd.png']
+    assert [osp.basename(b['img_path'])
+            for b in bad] == ['b.jpg', 'd.png', 'e.jpg']
+    assert 'truncated' in bad[2]['error']
     assert inferencer.failed_inputs == bad
     assert sorted(os.listdir(pred_dir)) == [
         'a.json', 'c.json', 'failed_inputs.json'
     ]
     with open(pred_dir / 'failed_inputs.json') as f:
         assert [osp.basename(b['img_path']) for b in json.load(f)] == [
-            'b.jpg', 'd.png'
+            'b.jpg', 'd.png', 'e.jpg'
         ]
     # a list of paths behaves like a folder
     results = list(inferencer([str(folder / 'a.jpg'), str(folder / 'x.jpg')]))
