@@ -205,6 +205,9 @@ class MARCodec(BaseKeypointCodec):
         has_depth='has_depth',
     )
 
+    #: Heatmap Gaussians are truncated at this many sigmas (mmpose's 3).
+    heatmap_truncate = 3.0
+
     num_keypoints = skeleton.NUM_JOINTS
     root_index = skeleton.ROOT
     neck_index = skeleton.NECK
@@ -393,19 +396,28 @@ class MARCodec(BaseKeypointCodec):
         return encoded
 
     def _encode_heatmaps(self, xy: np.ndarray, vis: np.ndarray) -> np.ndarray:
-        """Separable Gaussians of all visible joints, max over people."""
+        """Gaussians of all visible joints, max over people, truncated at
+        ``heatmap_truncate`` sigmas (as mmpose). Sparse and vectorised over
+        people, joints and window pixels."""
         w, h = self.heatmap_size
         K_ = self.num_keypoints
-        heatmaps = np.zeros((K_, h, w), dtype=np.float32)
-        if len(xy) == 0:
-            return heatmaps
-        gx = np.exp(-(np.arange(w)[None, None] - xy[..., 0:1])**2 /
-                    (2 * self.sigma**2)).astype(np.float32)  # (N, K, w)
-        gy = np.exp(-(np.arange(h)[None, None] - xy[..., 1:2])**2 /
-                    (2 * self.sigma**2)).astype(np.float32)  # (N, K, h)
-        gx *= (vis > 0)[..., None]
-        g = gy[..., :, None] * gx[..., None, :]  # (N, K, h, w)
-        return g.max(0)
+        heatmaps = np.zeros(K_ * h * w, dtype=np.float32)
+        n, k = np.nonzero(vis > 0)
+        if n.size == 0:
+            return heatmaps.reshape(K_, h, w)
+        r = int(np.ceil(self.heatmap_truncate * self.sigma))
+        win = np.arange(-r, r + 1)
+        c = np.rint(xy[n, k]).astype(np.intp)  # (P, 2)
+        px = c[:, None, 0] + win[None]  # (P, 2r+1)
+        py = c[:, None, 1] + win[None]
+        gx = np.exp(-(px - xy[n, k, 0:1])**2 / (2 * self.sigma**2))
+        gy = np.exp(-(py - xy[n, k, 1:2])**2 / (2 * self.sigma**2))
+        g = (gy[:, :, None] * gx[:, None, :]).astype(np.float32)
+        ok = ((px >= 0) & (px < w))[:, None, :] & (
+            (py >= 0) & (py < h))[:, :, None]
+        idx = (k[:, None, None] * h + py[:, :, None]) * w + px[:, None, :]
+        np.maximum.at(heatmaps, idx[ok], g[ok])
+        return heatmaps.reshape(K_, h, w)
 
     def _encode_root_fields(self, xy, valid, kpts_cam, has_depth, K):
         """Offsets, root depth and torso length around each root (Eq. 2);
