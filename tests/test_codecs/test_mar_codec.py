@@ -356,3 +356,35 @@ def test_registry_and_generate_target():
     for k in MARCodec.field_mapping_table:
         assert results[k].shape[-2:] == HEATMAP_SIZE[::-1]
     assert results['field_mapping_table'] is MARCodec.field_mapping_table
+
+
+def test_draw_pafs_matches_dense_reference():
+    """The sparse drawing equals a plain per-pixel evaluation of the rule
+    (distance to the limb line <= width, projection on the extended
+    segment), averaged over people."""
+    rng = np.random.default_rng(1)
+    w, h, N, L, width = 24, 20, 4, 3, 1.0
+    st = rng.uniform(-3, 26, (N, L, 2))
+    en = st + rng.normal(0, 6, (N, L, 2))
+    valid = rng.random((N, L)) < 0.8
+    pafs, counts = draw_pafs(st, en, valid, (w, h), width)
+    ref = np.zeros((L, 2, h, w))
+    ref_cnt = np.zeros((L, h, w))
+    for n in range(N):
+        for l in range(L):  # noqa: E741
+            if not valid[n, l]:
+                continue
+            v = en[n, l] - st[n, l]
+            length = np.linalg.norm(v)
+            u = v / length
+            for y in range(h):
+                for x in range(w):
+                    d = np.array([x, y]) - st[n, l]
+                    along, across = d @ u, abs(d[0] * u[1] - d[1] * u[0])
+                    if across <= width and -width <= along <= length + width:
+                        ref[l, :, y, x] += u
+                        ref_cnt[l, y, x] += 1
+    ref /= np.maximum(ref_cnt, 1)[:, None]
+    np.testing.assert_array_equal(counts, ref_cnt)
+    np.testing.assert_allclose(pafs, ref.reshape(2 * L, h, w), atol=1e-6)
+    assert ref_cnt.sum() > 50
