@@ -444,16 +444,27 @@ class MARCodec(BaseKeypointCodec):
             vxy = np.where(valid[..., None] > 0, xy, np.nan)
             ext = np.nanmax(vxy, 1) - np.nanmin(vxy, 1)
             priority = np.nan_to_num(ext.prod(-1), nan=0.)
-        cx = np.rint(root[:, 0])
-        cy = np.rint(root[:, 1])
-        xs, ys = np.arange(w), np.arange(h)
-        inside = ((xs[None, None] - cx[:, None, None])**2 +
-                  (ys[None, :, None] - cy[:, None, None])**2 <=
-                  self.root_radius**2) & has_root[:, None, None]  # (N, h, w)
-        prio = np.where(inside, priority[:, None, None], -np.inf)
-        owner = prio.argmax(0)
-        py, px = np.nonzero(inside.any(0))
-        n = owner[py, px]  # (P,)
+        # pixels within root_radius of each root (sparse window per person)
+        rad = int(np.ceil(self.root_radius))
+        win = np.arange(-rad, rad + 1)
+        wx, wy = np.meshgrid(win, win)
+        disc = wx**2 + wy**2 <= self.root_radius**2
+        wx, wy = wx[disc], wy[disc]
+        people = np.flatnonzero(has_root)
+        c = np.rint(root[people]).astype(np.intp)
+        px = (c[:, 0:1] + wx[None]).ravel()
+        py = (c[:, 1:2] + wy[None]).ravel()
+        n = np.repeat(people, wx.size)
+        ok = (px >= 0) & (px < w) & (py >= 0) & (py < h)
+        px, py, n = px[ok], py[ok], n[ok]
+        if n.size == 0:
+            return out
+        # the nearer person (higher priority) wins a shared pixel
+        pix = py * w + px
+        order = np.lexsort((priority[n], pix))
+        last = np.r_[pix[order][1:] != pix[order][:-1], True]
+        win_idx = order[last]
+        px, py, n = px[win_idx], py[win_idx], n[win_idx]
 
         dxy = (xy[n] - np.stack([px, py], -1)[:, None]) / self.offset_norm
         zrel = (kpts_cam[n, :, 2] - kpts_cam[n, r:r + 1, 2]) / self.depth_norm
