@@ -139,6 +139,14 @@ class MARBaseDataset(BaseCocoStyleDataset):
                     f'(img_id={d["img_id"]}, annotation file {self.ann_file})')
         return data_list
 
+    def _serialize_data(self):
+        # mmengine cannot serialise an empty list (np.concatenate of nothing)
+        if len(self.data_list) == 0:
+            print_log(f'{self.__class__.__name__}: no sample left in {self.ann_file}',
+                      logger='current', level=30)
+            return np.zeros(0, np.uint8), np.zeros(0, np.int64)
+        return super()._serialize_data()
+
     def filter_data(self) -> List[dict]:
         cfg = self.filter_cfg or {}
         if not cfg.get('filter_empty_gt', False):

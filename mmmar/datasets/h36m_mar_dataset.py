@@ -130,7 +130,8 @@ class H36MMARDataset(MARBaseDataset):
             data_list.append(dict(
                 img_id=i,
                 img_path=osp.join(self.data_prefix['img'], name),
-                ann_img_shape=(h, w),
+                # no ann_img_shape: cameras.pkl's w/h are nominal (the mmpose fixture has a
+                # 1000 x 1002 frame from a 1000 x 1000 camera), so the loader does not check it
                 cam_param=cam_param,
                 bbox=bbox,
                 bbox_score=np.ones(1, np.float32),

@@ -12,7 +12,7 @@ from mmmar.structures.skeleton import FLIP_INDICES, JOINT_NAMES, LIMBS, NUM_JOIN
 def _ann(aid, img_id, nj=21, seed=0, **kw):
     rng = np.random.default_rng(seed)
     cam = rng.uniform(-500, 500, (nj, 3)) + [0, 0, 4000]
-    kp = rng.uniform(0, 60, (nj, 2))
+    kp = rng.uniform(0, 40, (nj, 2))
     kp[0] = [70, 10]  # joint 0 outside a 64 x 48 image
     a = dict(id=aid, image_id=img_id, keypoints_cam=cam.tolist(), keypoints_img=kp.tolist(),
              keypoints_vis=[1] * (nj - 1) + [0], bbox=[5, 6, 20, 30], is_valid=1)
@@ -130,7 +130,7 @@ def test_bad_inputs(muco):
     good = (root / 'img' / 'unit_1' / 'b.jpg').read_bytes()
     (root / 'img' / 'unit_1' / 'b.jpg').write_bytes(good[:len(good) // 2])
     ds = MuCo3DHPDataset(ann_file=dump_json(root / 'ok.json', d), data_prefix=prefix,
-                         pipeline=[dict(type='MARLoadImage')], filter_cfg=None)
+                         pipeline=[MARLoadImage()], filter_cfg=None)
     n0 = MARLoadImage.num_skipped
     assert MARLoadImage()(ds.get_data_info(1)) is None
     assert MARLoadImage.num_skipped == n0 + 1

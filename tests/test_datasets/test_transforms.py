@@ -176,7 +176,9 @@ def test_ignore_mask_follows_affine():
              keypoints=np.array([[[30., 50.]] * NUM_JOINTS], np.float32),
              keypoints_visible=np.ones((1, NUM_JOINTS), np.float32))
     np.random.seed(3)
-    r = MARRandomFlip(prob=1.0)(MARRandomAffine(input_size=(128, 128), rotate_factor=30)(r))
+    aff = MARRandomAffine(input_size=(128, 128), rotate_factor=30, shift_factor=0.,
+                          scale_factor=(1., 1.), scale_type='long')
+    r = MARRandomFlip(prob=1.0)(aff(r))
     u, v = np.round(r['keypoints'][0, 0]).astype(int)
     assert r['ignore_mask'].shape == (128, 128) and r['ignore_mask'][v, u]
 
