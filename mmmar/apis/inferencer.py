@@ -17,12 +17,15 @@ and differs in what it keeps and what it feeds the model:
   the other files are still processed.
 
 Plain ``MMPoseInferencer(pose2d=<MAR config>)`` cannot be routed here: mmpose hard-codes
-``Pose2DInferencer`` there (no registry lookup, no config field). It does run a MAR model,
-but returns mmpose's reduced dicts (``keypoints`` = the 3D camera-space joints, mm,
-``keypoint_scores``, ``bbox``, ``bbox_score``) and feeds no intrinsics (the MAR test transform
-then has to fall back to its own default). Use ``MARInferencer`` (same arguments; ``pose2d=`` /
-``pose2d_weights=`` are accepted as aliases of ``model=`` / ``weights=``).
+``Pose2DInferencer`` there (no registry lookup, no config field). It feeds no intrinsics, so it
+only runs when the config's test pipeline contains
+:class:`mmmar.apis.transforms.MARDefaultIntrinsics` (default 60-degree ``K``; otherwise the MAR
+head raises a ``ValueError`` about ``cam_param``), and it returns mmpose's reduced dicts
+(``keypoints`` = the 3D camera-space joints, mm, ``keypoint_scores``, ``bbox``,
+``bbox_score``). Use ``MARInferencer`` (same arguments; ``pose2d=`` / ``pose2d_weights=`` are
+accepted as aliases of ``model=`` / ``weights=``).
 """
+import copy
 import logging
 import mimetypes
 import os
@@ -265,7 +268,12 @@ class MARInferencer(Pose2DInferencer):
             return
         from mmmar.utils import sync_config
         if self._cfg_options:
-            cfg.merge_from_dict(self._cfg_options)
+            if isinstance(cfg, Config):
+                cfg.merge_from_dict(self._cfg_options)
+            else:
+                tmp = Config(copy.deepcopy(dict(cfg)))
+                tmp.merge_from_dict(self._cfg_options)
+                cfg.update(tmp._cfg_dict)
         sync_config(cfg)
         if 'data_mode' not in cfg:
             cfg['data_mode'] = 'bottomup'

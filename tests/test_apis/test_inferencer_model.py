@@ -136,12 +136,23 @@ def test_mar_inferencer_people_and_nobody(setup):
 
 
 def test_plain_mmpose_inferencer(setup):
-    """MMPoseInferencer runs the MAR model but keeps only mmpose's fields."""
+    """MMPoseInferencer runs the MAR model (given MARDefaultIntrinsics in the test
+    pipeline) but keeps only mmpose's fields."""
     from mmpose.apis import MMPoseInferencer
+
+    from mmmar.utils import sync_config
     cfg = Config.fromfile(setup['cfg'])
     cfg.merge_from_dict(_decoder_thr(-1e6))
-    from mmmar.utils import sync_config
     sync_config(cfg)
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    types = [t['type'] for t in pipeline]
+    if 'MARDefaultIntrinsics' not in types:
+        # without it mmpose feeds no intrinsics and the MAR head refuses
+        inf = MMPoseInferencer(pose2d=cfg, pose2d_weights=setup['ckpt'],
+                               device='cpu')
+        with pytest.raises(ValueError, match='cam_param'):
+            next(inf(setup['people']))
+        pipeline.insert(1, dict(type='MARDefaultIntrinsics'))
     inf = MMPoseInferencer(pose2d=cfg, pose2d_weights=setup['ckpt'],
                            device='cpu')
     res = next(inf(setup['people']))
