@@ -563,7 +563,7 @@ class MARCodec(BaseKeypointCodec):
                            ry[:, None] + off[1].T * self.offset_norm], -1)
         zrel = off[2].T * self.depth_norm  # (N, K)
 
-        # joint candidates, refined; candidates of joint j: [bounds[j], ..[j+1])
+        # refined joint candidates; joint j's are [bounds[j], bounds[j + 1])
         keep = cval >= self.decode_candidate_thr
         cj, cval = cj[keep], cval[keep]
         fx, fy = refine_peaks(heatmaps, cj, cx[keep], cy[keep])

@@ -82,7 +82,8 @@ def back_project(uv: Tensor, depth: Tensor, K: Tensor) -> Tensor:
 def back_project_np(uv: np.ndarray, depth: np.ndarray,
                     K: np.ndarray) -> np.ndarray:
     """Numpy twin of :func:`back_project` (Eq. 1), float64."""
-    return np.asarray(depth, dtype=np.float64)[..., None] * pixel_rays_np(uv, K)
+    depth = np.asarray(depth, dtype=np.float64)
+    return depth[..., None] * pixel_rays_np(uv, K)
 
 
 def project(points: Tensor, K: Tensor,

@@ -76,7 +76,8 @@ def mpi3dhp_samples():
     _require_data()
     out = []
     for split in ('test', 'train'):
-        d = np.load(osp.join(DATA_ROOT, 'mpi_inf_3dhp', f'test_3dhp_{split}.npz'))
+        d = np.load(
+            osp.join(DATA_ROOT, 'mpi_inf_3dhp', f'test_3dhp_{split}.npz'))
         with open(
                 osp.join(DATA_ROOT, 'mpi_inf_3dhp', f'cameras_{split}.pkl'),
                 'rb') as f:

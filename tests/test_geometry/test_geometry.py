@@ -145,7 +145,9 @@ def test_geometry_depth_degenerate_cases_finite(dtype):
         dtype=dtype)
     zrel = torch.tensor([-200., 0., 3000., -3000., 400., 50.], dtype=dtype)
     omega = torch.tensor([500., 500., 10., 10., 401., 500.], dtype=dtype)
-    leaves = [t.clone().requires_grad_(True) for t in (uv_r, uv_m, zrel, omega)]
+    leaves = [
+        t.clone().requires_grad_(True) for t in (uv_r, uv_m, zrel, omega)
+    ]
     Kl = K.clone().requires_grad_(True)
     z = geometry_depth(leaves[0], leaves[1], leaves[2], Kl, leaves[3])
     assert torch.isfinite(z).all(), z
