@@ -49,7 +49,6 @@ val_pipeline = [
                     'input_size', 'cam_param', 'ori_cam_param', 'input_affine',
                     'seq_name', 'frame_idx', 'raw_ann_info', 'dataset_name')),
 ]
-test_pipeline = val_pipeline
 
 muco_train = dict(
     type='MuCo3DHPDataset',

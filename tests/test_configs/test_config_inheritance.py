@@ -1,0 +1,90 @@
+"""Config inheritance: a child that overrides one key resolves everywhere it is used."""
+import os.path as osp
+
+from mmengine.config import Config
+
+from mmmar.utils import sync_config
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+MAIN = osp.join(ROOT, 'configs', 'mar_hrnet-w32_muco.py')
+
+
+def _transforms(pipeline, type_name):
+    return [t for t in pipeline if t['type'] == type_name]
+
+
+def _all_input_sizes(cfg):
+    """Every input size a data pipeline or the head's decoder of ``cfg`` will use."""
+    sizes = {tuple(cfg.model.head.decoder.input_size)}
+    pipelines = [
+        cfg.train_dataloader.dataset.pipeline,
+        cfg.val_dataloader.dataset.pipeline,
+        cfg.test_dataloader.dataset.pipeline,
+    ]
+    for p in pipelines:
+        for t in p:
+            if 'input_size' in t:
+                sizes.add(tuple(t['input_size']))
+            if t['type'] == 'GenerateTarget':
+                sizes.add(tuple(t['encoder']['input_size']))
+    return sizes
+
+
+def test_main_config_is_self_consistent():
+    cfg = sync_config(Config.fromfile(MAIN))
+    assert cfg.default_scope == 'mmpose'
+    assert 'mmmar.models' in cfg.custom_imports['imports']
+    assert _all_input_sizes(cfg) == {(832, 512)}
+    # paper setting
+    assert cfg.optim_wrapper.optimizer.type == 'Adam'
+    assert cfg.optim_wrapper.optimizer.lr == 5e-4
+    assert cfg.optim_wrapper.optimizer.weight_decay == 1e-6
+    assert cfg.train_cfg.max_iters == 50000
+    assert cfg.train_dataloader.batch_size * 4 == 32
+    assert cfg.train_dataloader.sampler.source_ratio == [1, 1]
+    assert cfg.model.backbone.init_cfg.checkpoint.endswith('hrnet_w32-36af842e.pth')
+
+
+def test_child_overriding_one_key_resolves_pipelines(tmp_path):
+    child = tmp_path / 'child.py'
+    child.write_text(f"_base_ = ['{MAIN}']\n"
+                     'codec = dict(input_size=(640, 384), heatmap_size=(160, 96))\n')
+    raw = Config.fromfile(str(child))
+    # what mmengine alone gives: the merged codec, but stale derived copies
+    assert tuple(raw.codec.input_size) == (640, 384)
+    assert (832, 512) in _all_input_sizes(raw)
+
+    cfg = sync_config(raw)
+    assert _all_input_sizes(cfg) == {(640, 384)}
+    gen = _transforms(cfg.train_dataloader.dataset.pipeline, 'GenerateTarget')[0]
+    assert tuple(gen['encoder']['heatmap_size']) == (160, 96)
+    assert gen['encoder']['type'] == 'MARCodec'
+    assert tuple(cfg.model.head.decoder.heatmap_size) == (160, 96)
+    # untouched keys keep the base values
+    assert cfg.optim_wrapper.optimizer.lr == 5e-4
+
+
+def test_child_overriding_a_pipeline_reaches_the_dataloader(tmp_path):
+    child = tmp_path / 'child_pipe.py'
+    child.write_text(
+        f"_base_ = ['{MAIN}']\n"
+        "val_pipeline = [dict(type='MARLoadImage'), "
+        "dict(type='MARResizePad', input_size=(100, 100)), dict(type='PackPoseInputs')]\n")
+    cfg = sync_config(Config.fromfile(str(child)))
+    val = cfg.val_dataloader.dataset.pipeline
+    assert [t['type'] for t in val] == ['MARLoadImage', 'MARResizePad', 'PackPoseInputs']
+    # the codec stays the source of truth for the input size
+    assert tuple(val[1]['input_size']) == (832, 512)
+    # test_dataloader follows val_pipeline when no test_pipeline override is given
+    assert [t['type'] for t in cfg.test_dataloader.dataset.pipeline][1] == 'MARResizePad'
+
+
+def test_small_cpu_config_inherits_and_resolves():
+    cfg = sync_config(
+        Config.fromfile(osp.join(ROOT, 'configs', 'mar_hrnet-small_synthetic-256x256.py')))
+    assert _all_input_sizes(cfg) == {(256, 256)}
+    assert cfg.model.backbone.init_cfg is None
+    # inherited unchanged from the paper setting
+    assert cfg.optim_wrapper.optimizer.type == 'Adam'
+    assert cfg.model.head.type == 'MARHead'
+    assert cfg.train_dataloader.dataset.type == 'MARSyntheticDataset'
