@@ -47,7 +47,8 @@ from mmpose.apis.inferencers import Pose2DInferencer
 from mmpose.registry import INFERENCERS
 from mmpose.structures import PoseDataSample
 
-from .intrinsics import DEFAULT_FOV_DEG, resolve_intrinsics
+from .intrinsics import (DEFAULT_FOV_DEG, is_per_image_intrinsics,
+                         parse_intrinsics, resolve_intrinsics)
 
 __all__ = ['MARInferencer', 'MARInputError', 'pred_instances_to_dicts']
 
@@ -246,6 +247,8 @@ class MARInferencer(Pose2DInferencer):
             raise FileNotFoundError(f'checkpoint {weights} not found')
         self._cfg_options = cfg_options
         self._cfg_prepared = False
+        if intrinsics is not None and not is_per_image_intrinsics(intrinsics):
+            intrinsics = parse_intrinsics(intrinsics, 'intrinsics=')
         self.intrinsics = intrinsics
         self.fov_deg = float(fov_deg)
         self.failed_inputs: List[Dict[str, str]] = []

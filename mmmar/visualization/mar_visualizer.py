@@ -390,7 +390,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
                 ax.annotate(f'#{i} {root[2]:.1f}m', (root[0], root[2]),
                             textcoords='offset points', xytext=(4, 4),
                             color=color, fontsize=fs)
-        ax.set_aspect('equal', adjustable='datalim')
+        ax.set_aspect('equal', adjustable='box')
         ax.set_xlabel('X (m)', fontsize=fs)
         ax.set_ylabel('Z, depth (m)', fontsize=fs)
         ax.tick_params(labelsize=fs - 1)
