@@ -1,6 +1,7 @@
 """MARInferencer (and plain MMPoseInferencer) with the real MAR model, small and on CPU.
 
-The checkpoint is saved from a randomly initialised model (no pretrained download), so
+The checkpoint is saved from a randomly initialised model (no pretrained download; its
+depth regression layer set to a constant 4 m so that people are not dropped for Z <= 0), so
 the number of people found is arbitrary; the decoder's root threshold is set very low
 ("people": every heatmap peak is a person) or very high ("nobody": N = 0) to reach both
 code paths deterministically.
@@ -57,7 +58,17 @@ def setup(tmp_path_factory):
     model = MODELS.build(cfg.model)
     tmp = tmp_path_factory.mktemp('mar_model')
     ckpt = str(tmp / 'random_init.pth')
-    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    state = model.state_dict()
+    # A random depth layer often regresses Z <= 0, and the estimator drops such
+    # people; make the regression branch output a constant 4 m instead
+    # (channel 0: Z / focal_of(K_input), channel 1: log sigma_reg).
+    w, b = 'head.depth_layers.1.weight', 'head.depth_layers.1.bias'
+    if w in state and b in state:
+        focal_in = 160 / (2 * np.tan(np.radians(30))) * SMALL_INPUT[0] / 160
+        state[w].zero_()
+        state[b].zero_()
+        state[b][0] = 4000. / focal_in
+    torch.save(dict(state_dict=state), ckpt)
     cfg_file = str(tmp / 'small_cfg.py')
     cfg.dump(cfg_file)
     img = np.zeros((120, 160, 3), np.uint8)
@@ -144,6 +155,8 @@ def test_plain_mmpose_inferencer(setup):
     cfg = Config.fromfile(setup['cfg'])
     cfg.merge_from_dict(_decoder_thr(-1e6))
     sync_config(cfg)
+    # mmpose's Pose2DInferencer reads cfg.data_mode (MARInferencer defaults it)
+    cfg.setdefault('data_mode', 'bottomup')
     pipeline = cfg.test_dataloader.dataset.pipeline
     types = [t['type'] for t in pipeline]
     if 'MARDefaultIntrinsics' not in types:
