@@ -73,7 +73,9 @@ def main(argv=None) -> int:
             n += 1
             people = result['predictions'][0] if result['predictions'] else []
             depths = ', '.join(f'{p["root_depth"] / 1000:.1f}m'
-                               for p in people if 'root_depth' in p)
+                               for p in people[:6] if 'root_depth' in p)
+            if len(people) > 6:
+                depths += ', ...'
             fps = n / max(time.time() - t0, 1e-6)
             print(f'\rframe {n}: {len(people)} person(s) [{depths}] '
                   f'{fps:.1f} fps', end='', flush=True)
