@@ -4,7 +4,7 @@ import torch
 
 from mmmar.structures.skeleton import NUM_JOINTS
 
-torch.set_num_threads(2)
+torch.set_num_threads(1)
 
 #: a standing person, camera space, mm, relative to the pelvis (y down)
 TEMPLATE = np.array([

@@ -15,7 +15,7 @@ from mmmar.structures.skeleton import FLIP_INDICES, LIMBS, NECK, ROOT
 
 from ._helpers import make_K
 
-torch.set_num_threads(2)
+torch.set_num_threads(1)
 J = 17
 
 

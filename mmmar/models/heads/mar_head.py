@@ -191,6 +191,11 @@ class MARHead(BaseHead):
             pixel itself can be a few px off the true root; with the
             root offset the torso vector is exact for perfect offsets), or
             ``'pixel'`` = the pixel itself.
+        geo_clamp_ratio (float): In L_geo the dense geometry depth is clamped
+            to ``[Z_gt / r, Z_gt * r]`` (no gradient into the offsets
+            outside; degenerate solutions count as ``Z_gt * r``). Without it
+            the near-zero torso vector at initialisation gives exploding
+            depths and gradients. Defaults to 3.
         decoder (dict): The :class:`MARCodec` config (used to decode and to
             read the target normalisations ``offset_norm``/``depth_norm``
             and the heatmap stride).
@@ -236,6 +241,7 @@ class MARHead(BaseHead):
                  offset_beta: float = 0.1,
                  log_sigma_range: Tuple[float, float] = (-7., 7.),
                  geo_root: str = 'offset',
+                 geo_clamp_ratio: float = 3.,
                  decoder: OptConfigType = None,
                  fusion: OptConfigType = None,
                  init_cfg: OptConfigType = None):
@@ -268,6 +274,8 @@ class MARHead(BaseHead):
         self.log_sigma_range = tuple(log_sigma_range)
         assert geo_root in ('offset', 'pixel')
         self.geo_root = geo_root
+        assert geo_clamp_ratio > 1
+        self.geo_clamp_ratio = float(geo_clamp_ratio)
 
         c0, mid = self.in_channels[0], branch_channels
         self.heatmap_layers = nn.ModuleList([
@@ -460,9 +468,15 @@ class MARHead(BaseHead):
         ls_geo = self._clamp_log_sigma(outputs['log_sigma_geo'][:, 0][idx])
 
         z_geo, valid = self.dense_geometry_depth(outputs, idx, Ks)
-        # degenerate geometry (no real root / Z <= 0): no L_geo, no gradient
-        z_geo_safe = torch.where(valid, z_geo, target.detach())
-        l_geo = laplace_nll(z_geo_safe, target, ls_geo) * valid
+        # Degenerate or far-off geometry (e.g. at initialisation the neck
+        # offset is ~0, a -> 0 and Z_geo explodes together with its
+        # gradient): Z_geo is clamped to [Z_gt / r, Z_gt * r]. Outside the
+        # range it carries no gradient into the offsets, but sigma2 still
+        # learns from the (bounded) error.
+        r = self.geo_clamp_ratio
+        z_geo = torch.where(valid, z_geo, target * r)
+        z_geo = torch.minimum(torch.maximum(z_geo, target / r), target * r)
+        l_geo = laplace_nll(z_geo, target, ls_geo)
         l_reg = laplace_nll(z_reg, target, ls_reg)
         losses = dict(
             loss_geo=self.loss_weights['geo'] * _weighted_mean(l_geo, weight),
@@ -510,7 +524,9 @@ class MARHead(BaseHead):
             uv_root = uv_pix
         Kb = Ks[b]
         if self.predict_torso:
-            omega = outputs['torso_length'][:, 0][idx]
+            # Omega is supervised by its own target (loss_torso); Eq. 10
+            # sends L_geo's gradients into the 2.5D pose only
+            omega = outputs['torso_length'][:, 0][idx].detach()
         else:
             omega = torch.full_like(du, self.omega)
         z = geometry_depth(uv_root, uv_neck, dz, Kb, omega)

@@ -17,7 +17,8 @@
 
 Fallback: when the geometry is degenerate for a person (non-finite inputs, no
 positive solution -- ``geometry_depth`` clamped it to its minimum depth --,
-or a non-finite result) ``depth_geo`` is set to ``depth_reg`` and the fused
+a non-finite result, or ``Z_geo / Z_reg`` outside ``[1/r, r]`` with
+``r = geo_ratio_limit``) ``depth_geo`` is set to ``depth_reg`` and the fused
 depth to ``depth_reg`` (in every mode); ``geo_valid`` records it. Nothing
 non-finite is ever emitted: people whose regression depth or 2D pose is not
 finite are dropped by the estimator (see ``MARPoseEstimator``); this class
@@ -69,7 +70,12 @@ class MARDepthFusion:
         omega (float): Torso (root-neck) length in mm for the geometry depth
             when the decoded poses carry no ``torso_length``.
         root_index (int), neck_index (int): Joint indices of the torso.
-        sigma_range (tuple): log-sigma values are clipped to this range.
+        log_sigma_range (tuple): log-sigma values are clipped to this range.
+        geo_ratio_limit (float): The geometry depth counts as degenerate when
+            ``Z_geo / Z_reg`` is outside ``[1 / r, r]`` (the torso vector is
+            then too short/long to be trusted, e.g. a wrongly decoded neck);
+            ``None``/0 disables the check. Defaults to 3 (the training clamp
+            of ``MARHead.geo_clamp_ratio``).
     """
 
     def __init__(self,
@@ -77,7 +83,8 @@ class MARDepthFusion:
                  omega: float = 500.,
                  root_index: int = ROOT,
                  neck_index: int = NECK,
-                 log_sigma_range=(-7., 7.)):
+                 log_sigma_range=(-7., 7.),
+                 geo_ratio_limit: float = 3.):
         if mode not in ('fusion', 'reg', 'geo'):
             raise ValueError(f"mode must be 'fusion', 'reg' or 'geo', got "
                              f'{mode!r}')
@@ -86,6 +93,7 @@ class MARDepthFusion:
         self.root_index = root_index
         self.neck_index = neck_index
         self.log_sigma_range = tuple(log_sigma_range)
+        self.geo_ratio_limit = geo_ratio_limit
 
     def __call__(self, decoded, K: np.ndarray) -> InstanceData:
         """Fuse and back-project.
@@ -139,6 +147,11 @@ class MARDepthFusion:
         finite = np.isfinite(z_reg) & (z_reg > 0) & np.isfinite(s_reg) & \
             np.isfinite(uv).all((1, 2)) & np.isfinite(zrel).all(1)
         geo_valid &= finite & np.isfinite(s_geo)
+        if self.geo_ratio_limit:
+            with np.errstate(all='ignore'):
+                ratio = z_geo / z_reg
+            r = self.geo_ratio_limit
+            geo_valid &= (ratio >= 1 / r) & (ratio <= r)
         z_geo = np.where(geo_valid, z_geo, z_reg)
         s_geo = np.where(geo_valid, s_geo, s_reg)
         if self.mode == 'reg':
