@@ -549,6 +549,7 @@ def format_sequence_table(results: Mapping[str, Any]) -> str:
         lines.append(f'{str(seq):<6}{r["num_people"]:>7}{r["num_matched"]:>8}' +
                      ''.join(_fmt(r.get(k), 16) for k in keys))
     lines.append(f'{"avg":<6}{"":>15}' + ''.join(_fmt(results.get(k), 16) for k in keys))
+    lines.append('avg = mean over sequences, except PCK_root (pooled over all people)')
     return '\n'.join(lines)
 
 
