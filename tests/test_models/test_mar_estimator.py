@@ -263,3 +263,32 @@ def test_train_tiny_model_reduces_every_loss():
         first = np.mean([h[k] for h in hist[:3]])
         last = np.mean([h[k] for h in hist[-3:]])
         assert np.isfinite(last) and last < first, (k, first, last)
+
+
+def test_estimator_drops_only_the_non_finite_person(estimator):
+    K = make_K(f=300., w=W, h=H)
+    cams, kpts = grid_people(2, K, W, H)
+    enc = encode(estimator.head.decoder, kpts, cams, K)
+    outs = perfect_outputs(enc)
+    x, y = np.rint(kpts[0, ROOT] / 4).astype(int)
+    outs['root_depth'][0, 0, y - 3:y + 4, x - 3:x + 4] = float('inf')
+    ds = PoseDataSample(metainfo=dict(img_path='inf.jpg',
+                                      cam_param=dict(K=K)))
+    preds = estimator.head.predict_from_outputs(outs, [ds])
+    p = estimator.add_pred_to_datasample(preds, None, [ds])[0].pred_instances
+    assert p.keypoints.shape == (1, J, 3)
+    np.testing.assert_allclose(p.depth_reg, cams[1:, ROOT, 2], rtol=1e-4)
+
+
+def test_paper_config_builds():
+    import os.path as osp
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_',
+                 'models', 'mar_hrnet-w32.py'))
+    assert cfg.model.head.decoder.type == 'MARCodec'
+    cfg.model.backbone.init_cfg = None
+    init_default_scope('mmpose')
+    model = MODELS.build(cfg.model)
+    n = sum(p.numel() for p in model.parameters()) / 1e6
+    assert 31.0 < n < 32.5, n  # paper: 32.04 M

@@ -25,7 +25,7 @@ Heatmap pixel ``(x, y)`` corresponds to input pixel ``(x * s, y * s)``
 (corner-aligned grids); the cross-scale upsampling and the flip test respect
 this convention.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
