@@ -254,3 +254,24 @@ def test_flip_test_symmetric_input_gives_symmetric_result():
                                   dict(flip_test=True, shift_heatmap=False))
     for k in both:
         assert torch.allclose(both[k], both2[k], atol=1e-6), k
+
+
+def test_flip_back_shift_aligns_with_pixel_convention():
+    """Heatmap px x <-> input px x * s; mmpose flips inputs by u -> W-1-u.
+    A peak at input u seen in the flipped image must come back at u."""
+    s, w = 4, 20
+    W = s * w
+    xs = torch.arange(w, dtype=torch.float64) * s
+
+    def hm(u):  # ideal stride-s heatmap row of a blob at input u
+        return torch.exp(-(xs - u)**2 / (2 * 6.**2)).view(1, 1, 1, w)
+
+    u = 37.
+    orig = hm(u).expand(1, J, 1, w)
+    flipped = hm(W - 1 - u).expand(1, J, 1, w)
+    back = flip_back_outputs(dict(heatmaps=flipped), stride=s)['heatmaps']
+    no_shift = flip_back_outputs(
+        dict(heatmaps=flipped), stride=s, shift=False)['heatmaps']
+    err = (back - orig).abs().max()
+    assert err < 0.06  # linear interpolation of a sigma = 1.5 px blob
+    assert err < 0.25 * (no_shift - orig).abs().max()
