@@ -1,0 +1,494 @@
+# Copyright (c) OpenMMLab and mmmar contributors. All rights reserved.
+"""Speed versus crowd size (MAR paper, section 4.6 / Table 3), MAR against a bottom-up 2D
+method (mmpose's DEKR, HRNet-w32) and a top-down pipeline (an mmdet person detector plus
+mmpose's top-down HRNet-w32 on every person), on the same synthetic images.
+
+    python tools/analysis_tools/benchmark.py                        # CPU, fp32, small repeats
+    python tools/analysis_tools/benchmark.py --device cuda --precision fp32 fp16 \
+        --warmup 20 --runs 100                                      # a GPU, as in Table 3
+    python tools/analysis_tools/benchmark.py --methods mar --people 3 20 --runs 20
+
+What is timed (batch 1, input 832x512 unless ``--input-size``; weights are random: speed does
+not depend on them, except where a stage's work depends on what the network outputs, which is
+handled as described):
+
+* **MAR forward**: ``data_preprocessor`` (normalisation, on the device) + HRNet-w32 +
+  ``MARHead.forward_test`` (all branches, the four heatmap/PAF scales averaged).
+* **MAR decode**: ``MARHead.predict_from_outputs`` (device -> host copy of the maps, heatmap
+  NMS, PAF grouping, structured 2.5D pose, Eq. 7-8 geometry depth, Eq. 12 fusion, Eq. 1
+  back-projection) + ``MARPoseEstimator.add_pred_to_datasample`` (mapping to the original
+  image). An untrained network's maps contain no people (or noise), so the decode is fed the
+  maps a *perfect* network would output for the image: the codec-encoded ground truth of the
+  image (heatmaps, PAFs, offsets, root depth; log-sigmas 0), as device tensors of the network's
+  output shapes. Its cost then grows with the real number of people; the decoded count is
+  reported (column ``found``) to show that the people were really assembled.
+  MAR total = median forward + median decode (measured separately, same images).
+* **DEKR** (mmpose ``dekr_hrnet-w32_8xb10-140e_coco-512x512`` at the same input size, no
+  flip, rescoring net on): ``model.test_step`` on the pipeline output; its decode
+  (``DEKRHead.decode``: centre NMS, pose grouping, rescoring) is timed inside by wrapping it;
+  forward = total - decode. Untrained, its cost is bounded by ``decode_max_instances`` (30).
+* **Top-down**: detector = mmdet Faster R-CNN R50-FPN (``--detector``; RTMDet-tiny also
+  available), ``inference_detector`` on the image resized to the same input size (its own
+  NMS included); pose = mmpose ``td-hm_hrnet-w32_8xb64-210e_coco-256x192`` (no flip) run by
+  ``inference_topdown`` on each ground-truth person box, one person per call
+  (``--topdown-mode per-person``, as the top-down methods of Table 3) or all boxes in one
+  batch (``batched``). Ground-truth boxes are used because an untrained detector finds
+  nobody: the pose stage then does the real per-person work.
+
+Every stage is timed with ``time.perf_counter`` around a call, with
+``torch.cuda.synchronize()`` before and after on CUDA. Each method first runs ``--warmup``
+times on the 3-person image, then ``--runs`` rounds over all crowd sizes in turn (round robin,
+so that drifts of a shared machine spread evenly over the crowd sizes). Reported: median and
+min-max over the runs. fp16 = ``torch.autocast`` (float16, CUDA only; the decoders run in
+fp32 as in deployment).
+"""
+import argparse
+import copy
+import json
+import os
+import os.path as osp
+import platform
+import statistics
+import sys
+import time
+from contextlib import nullcontext
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from get_flops import build_model, load_config  # noqa: E402
+
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+DEFAULT_PEOPLE = (1, 3, 5, 10, 20)
+MMPOSE_DEKR = 'body_2d_keypoint/dekr/coco/dekr_hrnet-w32_8xb10-140e_coco-512x512.py'
+MMPOSE_TOPDOWN = ('body_2d_keypoint/topdown_heatmap/coco/'
+                  'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py')
+MMDET_DETECTORS = {
+    'faster-rcnn': 'faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+    'rtmdet-tiny': 'rtmdet/rtmdet_tiny_8xb32-300e_coco.py',
+}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='MAR speed vs crowd size (Table 3)')
+    p.add_argument('--config', default=osp.join(REPO, 'configs', 'mar_hrnet-w32_muco.py'))
+    p.add_argument('--input-size', type=int, nargs=2, default=(832, 512), metavar=('W', 'H'))
+    p.add_argument('--people', type=int, nargs='+', default=list(DEFAULT_PEOPLE))
+    p.add_argument('--methods', nargs='+', default=['mar', 'dekr', 'topdown'],
+                   choices=['mar', 'dekr', 'topdown'])
+    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--precision', nargs='+', default=None, choices=['fp32', 'fp16'],
+                   help='default: fp32 on CPU, fp32 and fp16 on CUDA')
+    p.add_argument('--warmup', type=int, default=None,
+                   help='warm-up runs per method (default 3 on CPU, 20 on CUDA)')
+    p.add_argument('--runs', type=int, default=None,
+                   help='timed runs per crowd size (default 5 on CPU, 100 on CUDA)')
+    p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    p.add_argument('--detector', default='faster-rcnn', choices=sorted(MMDET_DETECTORS))
+    p.add_argument('--det-scale', type=int, nargs=2, default=None, metavar=('W', 'H'),
+                   help='detector test resize (keep ratio); default: the input size')
+    p.add_argument('--topdown-mode', default='per-person',
+                   choices=['per-person', 'batched'])
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--out', help='also write the raw timings to this JSON file')
+    return p.parse_args(argv)
+
+
+# ------------------------------------------------------------------------- timing helpers
+class Clock:
+    """Wall-clock of one call, synchronised on CUDA."""
+
+    def __init__(self, device: str):
+        self.cuda = str(device).startswith('cuda')
+
+    def sync(self):
+        if self.cuda:
+            torch.cuda.synchronize()
+
+    def __call__(self, fn, *args, **kwargs):
+        self.sync()
+        t0 = time.perf_counter()
+        out = fn(*args, **kwargs)
+        self.sync()
+        return out, time.perf_counter() - t0
+
+
+def autocast(device: str, precision: str):
+    if precision == 'fp16':
+        return torch.autocast(device_type='cuda', dtype=torch.float16)
+    return nullcontext()
+
+
+def summary(seconds):
+    ms = [s * 1e3 for s in seconds]
+    return dict(median=statistics.median(ms), min=min(ms), max=max(ms), n=len(ms))
+
+
+def fmt(s, digits=1):
+    if s is None:
+        return '-'
+    return f'{s["median"]:.{digits}f} ({s["min"]:.{digits}f}-{s["max"]:.{digits}f})'
+
+
+# ------------------------------------------------------------------------- images
+def make_images(people, size, seed=0):
+    """One synthetic image per crowd size (the mmmar generator's renderer), with its camera,
+    3D / 2D ground truth and person boxes (xyxy)."""
+    from mmmar.datasets.synthetic.generator import make_K, project, render_image
+    from mmmar.structures.skeleton import ROOT
+    W, H = size
+    f = 1.2 * W  # a normal lens (about 50 deg horizontal field of view)
+    K = make_K(f, f, W / 2., H / 2.)
+    items = []
+    for n in people:
+        img, poses, vis = render_image([seed, n, 17], K, (W, H), n)
+        uv = project(poses, K)
+        pad = f * 120. / poses[:, ROOT, 2]
+        lo = np.clip(uv.min(1) - pad[:, None], 0, [W - 1, H - 1])
+        hi = np.clip(uv.max(1) + pad[:, None], 0, [W - 1, H - 1])
+        items.append(dict(people=n, actual=len(poses), img=img, K=K, poses=poses,
+                          vis=vis, uv=uv, bboxes=np.concatenate([lo, hi], 1).astype(
+                              np.float32)))
+    return items
+
+
+# ------------------------------------------------------------------------- methods
+class MARMethod:
+    name = 'MAR (ours)'
+
+    def __init__(self, config, size, device, precision):
+        W, H = size
+        cfg = load_config(config, {
+            'codec.input_size': (W, H),
+            'codec.heatmap_size': (W // 4, H // 4)
+        })
+        cfg.model.backbone.init_cfg = None
+        self.model = build_model(cfg, device)
+        from mmpose.registry import KEYPOINT_CODECS
+        self.codec = KEYPOINT_CODECS.build(cfg.codec)
+        self.device, self.precision, self.size = device, precision, size
+        self.test_cfg = self.model.test_cfg or {}
+
+    def prepare(self, item):
+        from mmpose.structures import PoseDataSample
+        W, H = self.size
+        img = item['img']
+        meta = dict(
+            img_path=f'synthetic_{item["people"]}_people', img_id=0,
+            ori_shape=img.shape[:2], img_shape=img.shape[:2], input_size=(W, H),
+            cam_param=dict(K=item['K'].astype(np.float32)),
+            ori_cam_param=dict(K=item['K'].astype(np.float32)),
+            input_affine=np.array([[1., 0., 0.], [0., 1., 0.]]))
+        sample = PoseDataSample(metainfo=meta)
+        data = dict(inputs=[torch.from_numpy(img).permute(2, 0, 1).contiguous()],
+                    data_samples=[sample])
+        enc = self.codec.encode(
+            keypoints=item['uv'].astype(np.float32),
+            keypoints_visible=item['vis'].astype(np.float32),
+            keypoints_cam=item['poses'].astype(np.float32),
+            keypoints_valid=np.ones(item['vis'].shape, np.float32),
+            has_depth=np.ones(len(item['poses']), np.float32),
+            cam_param=dict(K=item['K']))
+        h, w = enc['heatmaps'].shape[-2:]
+        dev = self.device
+        outputs = {
+            k: torch.from_numpy(np.ascontiguousarray(enc[k]))[None].float().to(dev)
+            for k in ('heatmaps', 'pafs', 'offsets', 'root_depth')
+        }
+        outputs['log_sigma_reg'] = torch.zeros(1, 1, h, w, device=dev)
+        outputs['log_sigma_geo'] = torch.zeros(1, 1, h, w, device=dev)
+        return dict(data=data, perfect=outputs, sample=sample)
+
+    @torch.no_grad()
+    def forward(self, prep):
+        data = self.model.data_preprocessor(prep['data'], False)
+        with autocast(self.device, self.precision):
+            feats = self.model.extract_feat(data['inputs'])
+            return self.model.head.forward_test(feats, self.test_cfg)
+
+    @torch.no_grad()
+    def decode(self, prep):
+        samples = [copy.copy(prep['sample'])]
+        preds = self.model.head.predict_from_outputs(prep['perfect'], samples,
+                                                     self.test_cfg)
+        samples = self.model.add_pred_to_datasample(preds, None, samples)
+        return len(samples[0].pred_instances.keypoints)
+
+    def run(self, prep, clock):
+        _, t_fwd = clock(self.forward, prep)
+        found, t_dec = clock(self.decode, prep)
+        return dict(forward=t_fwd, decode=t_dec), found
+
+
+def _mmpose_config(rel):
+    import mmpose
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', rel))
+
+
+class DEKRMethod:
+    name = 'DEKR HRNet-w32 (2D)'
+
+    def __init__(self, size, device, precision):
+        from mmpose.apis import init_model
+        W, H = size
+        cfg = _mmpose_config(MMPOSE_DEKR)
+        cfg.model.backbone.init_cfg = None
+        cfg.model.head.rescore_cfg.init_cfg = None
+        cfg.model.head.decoder.input_size = (W, H)
+        cfg.model.head.decoder.heatmap_size = (W // 4, H // 4)
+        cfg.model.test_cfg.flip_test = False
+        for t in cfg.test_dataloader.dataset.pipeline:
+            if t['type'] == 'BottomupResize':
+                t['input_size'] = (W, H)
+        self.model = init_model(cfg, None, device=device)
+        self.device, self.precision = device, precision
+        self._decode_time = 0.
+        head = self.model.head
+        orig = head.decode
+        clock = Clock(device)
+
+        def timed_decode(*args, **kwargs):
+            out, dt = clock(orig, *args, **kwargs)
+            self._decode_time = dt
+            return out
+
+        head.decode = timed_decode
+
+    def prepare(self, item):
+        from mmcv.transforms import Compose
+        from mmengine.dataset import pseudo_collate
+        pipeline = Compose(self.model.cfg.test_dataloader.dataset.pipeline)
+        info = dict(img=item['img'].copy())
+        info.update(self.model.dataset_meta)
+        return pseudo_collate([pipeline(info)])
+
+    @torch.no_grad()
+    def test_step(self, data):
+        with autocast(self.device, self.precision):
+            return self.model.test_step(data)
+
+    def run(self, prep, clock):
+        out, t_total = clock(self.test_step, prep)
+        t_dec = self._decode_time
+        return dict(forward=t_total - t_dec, decode=t_dec), \
+            len(out[0].pred_instances.keypoints)
+
+
+class TopDownMethod:
+
+    def __init__(self, detector, det_scale, mode, device, precision):
+        from mmdet.apis import init_detector
+        from mmengine.config import Config
+        from mmpose.apis import init_model
+        import mmdet
+        self.name = f'top-down: {detector} + HRNet-w32 256x192 ({mode})'
+        dcfg = Config.fromfile(
+            osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs',
+                     MMDET_DETECTORS[detector]))
+        dcfg.model.backbone.init_cfg = None
+        for t in dcfg.test_dataloader.dataset.pipeline:
+            if t['type'] == 'Resize':
+                t['scale'] = tuple(det_scale)
+                t['keep_ratio'] = True
+        self.det = init_detector(dcfg, None, device=device)
+        pcfg = _mmpose_config(MMPOSE_TOPDOWN)
+        pcfg.model.backbone.init_cfg = None
+        pcfg.model.test_cfg.flip_test = False
+        self.pose = init_model(pcfg, None, device=device)
+        self.mode, self.device, self.precision = mode, device, precision
+
+    def prepare(self, item):
+        return item
+
+    @torch.no_grad()
+    def detect(self, item):
+        from mmdet.apis import inference_detector
+        with autocast(self.device, self.precision):
+            return inference_detector(self.det, item['img'])
+
+    @torch.no_grad()
+    def estimate(self, item):
+        from mmpose.apis import inference_topdown
+        boxes = item['bboxes']
+        with autocast(self.device, self.precision):
+            if self.mode == 'batched':
+                out = inference_topdown(self.pose, item['img'], boxes)
+            else:
+                out = [r for b in boxes
+                       for r in inference_topdown(self.pose, item['img'], b[None])]
+        return len(out)
+
+    def run(self, prep, clock):
+        _, t_det = clock(self.detect, prep)
+        found, t_pose = clock(self.estimate, prep)
+        return dict(detector=t_det, pose=t_pose), found
+
+
+# ------------------------------------------------------------------------- driver
+def bench_method(method, items, warmup, runs, clock, log):
+    preps = [method.prepare(it) for it in items]
+    warm = preps[min(1, len(preps) - 1)]
+    for _ in range(warmup):
+        method.run(warm, clock)
+    times = [dict() for _ in items]
+    found = [None] * len(items)
+    for r in range(runs):
+        for i, prep in enumerate(preps):
+            t, found[i] = method.run(prep, clock)
+            for k, v in t.items():
+                times[i].setdefault(k, []).append(v)
+        log(f'  {method.name}: round {r + 1}/{runs} done')
+    rows = []
+    for it, t, n in zip(items, times, found):
+        row = dict(people=it['people'], actual=it['actual'], found=n,
+                   stages={k: summary(v) for k, v in t.items()}, raw=t)
+        stage_sum = [sum(vals) for vals in zip(*t.values())]
+        row['total'] = summary(stage_sum)
+        # sum of the stage medians (stages measured separately)
+        row['total_median_of_stages'] = sum(s['median'] for s in row['stages'].values())
+        rows.append(row)
+    return rows
+
+
+def machine_description(device):
+    if str(device).startswith('cuda'):
+        return f'{torch.cuda.get_device_name(0)}, CUDA {torch.version.cuda}'
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    cpu = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return (f'{os.cpu_count()}-core {platform.machine()} CPU ({cpu}), '
+            f'{torch.get_num_threads()} torch threads')
+
+
+def print_tables(results, people, args):
+    print()
+    print(f'## Speed vs crowd size: batch 1, input {args.input_size[0]}x{args.input_size[1]}, '
+          f'device: {results["machine"]}')
+    print(f'warm-up {results["warmup"]} runs per method, {results["runs"]} timed runs per '
+          'crowd size; milliseconds, median (min-max)')
+    for prec, methods in results['timings'].items():
+        print(f'\n### {prec}\n')
+        for name, rows in methods.items():
+            stages = list(rows[0]['stages'])
+            print(f'**{name}**\n')
+            head = ['people (actual)'] + stages + ['total', 'decode share' if 'decode'
+                                                   in stages else 'ms / person', 'found']
+            print('| ' + ' | '.join(head) + ' |')
+            print('|' + '---|' * len(head))
+            for r in rows:
+                cells = [f'{r["people"]} ({r["actual"]})']
+                cells += [fmt(r['stages'][s]) for s in stages]
+                cells.append(f'{r["total_median_of_stages"]:.1f}')
+                if 'decode' in stages:
+                    cells.append(f'{100 * r["stages"]["decode"]["median"] / r["total_median_of_stages"]:.2f}%')
+                else:
+                    cells.append(f'{r["stages"]["pose"]["median"] / max(r["actual"], 1):.1f}')
+                cells.append(str(r['found']))
+                print('| ' + ' | '.join(cells) + ' |')
+            print()
+        # side by side
+        print(f'**Total (ms, sum of stage medians), {prec}**\n')
+        names = list(methods)
+        print('| people | ' + ' | '.join(names) + ' |')
+        print('|---|' + '---|' * len(names))
+        for i, n in enumerate(people):
+            print(f'| {n} | ' + ' | '.join(
+                f'{methods[m][i]["total_median_of_stages"]:.1f}' for m in names) + ' |')
+        print()
+    checks = targets(results, people)
+    if checks:
+        print('**Targets (issue 7)**\n')
+        for c in checks:
+            print(f'- {c}')
+        print()
+
+
+def targets(results, people):
+    out = []
+    for prec, methods in results['timings'].items():
+        mar = methods.get(MARMethod.name)
+        if mar is None:
+            continue
+        by_n = {r['people']: r for r in mar}
+        if 3 in by_n and 20 in by_n:
+            ratio = by_n[20]['total_median_of_stages'] / by_n[3]['total_median_of_stages']
+            out.append(f'{prec}: MAR total(20) / total(3) = {ratio:.3f} '
+                       f'(target <= 1.05: {"met" if ratio <= 1.05 else "MISSED"})')
+        if 20 in by_n:
+            share = by_n[20]['stages']['decode']['median'] / \
+                by_n[20]['total_median_of_stages']
+            out.append(f'{prec}: MAR decode share at 20 people = {100 * share:.2f}% '
+                       f'(target <= 5%: {"met" if share <= 0.05 else "MISSED"})')
+        for name, rows in methods.items():
+            if not name.startswith('top-down'):
+                continue
+            td = {r['people']: r['total_median_of_stages'] for r in rows}
+            ns = [n for n in people if n >= 3 and n in td and n in by_n]
+            faster = [n for n in ns if by_n[n]['total_median_of_stages'] < td[n]]
+            out.append(f'{prec}: MAR faster than {name} at {faster} of {ns} people '
+                       f'(target: all from 3 up: {"met" if faster == ns else "MISSED"})')
+    return out
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cuda = str(args.device).startswith('cuda')
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    precisions = args.precision or (['fp32', 'fp16'] if cuda else ['fp32'])
+    if 'fp16' in precisions and not cuda:
+        print('fp16 (autocast float16) needs CUDA: skipped on CPU')
+        precisions = [p for p in precisions if p != 'fp16']
+    warmup = args.warmup if args.warmup is not None else (20 if cuda else 3)
+    runs = args.runs if args.runs is not None else (100 if cuda else 5)
+    det_scale = args.det_scale or args.input_size
+    clock = Clock(args.device)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    from mmmar.utils import register_all_modules
+    register_all_modules()
+    t0 = time.time()
+    items = make_images(args.people, tuple(args.input_size), args.seed)
+    results = dict(machine=machine_description(args.device), device=args.device,
+                   input_size=list(args.input_size), warmup=warmup, runs=runs,
+                   command=' '.join([osp.relpath(sys.argv[0], REPO)] + (argv or sys.argv[1:])),
+                   timings={})
+    for prec in precisions:
+        results['timings'][prec] = {}
+        for m in args.methods:
+            log(f'[{prec}] building {m} ...')
+            if m == 'mar':
+                method = MARMethod(args.config, tuple(args.input_size), args.device, prec)
+            elif m == 'dekr':
+                method = DEKRMethod(tuple(args.input_size), args.device, prec)
+            else:
+                method = TopDownMethod(args.detector, det_scale, args.topdown_mode,
+                                       args.device, prec)
+            rows = bench_method(method, items, warmup, runs, clock, log)
+            results['timings'][prec][method.name] = rows
+            del method
+            if cuda:
+                torch.cuda.empty_cache()
+    results['seconds'] = time.time() - t0
+    print_tables(results, args.people, args)
+    print(f'benchmark wall time: {results["seconds"]:.0f} s')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=1)
+    return results
+
+
+if __name__ == '__main__':
+    main()

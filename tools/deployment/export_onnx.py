@@ -1,0 +1,218 @@
+# Copyright (c) OpenMMLab and mmmar contributors. All rights reserved.
+"""Export the MAR network to ONNX and check it against PyTorch with onnxruntime.
+
+    python tools/deployment/export_onnx.py configs/mar_hrnet-w32_muco.py mar.pth \
+        --out work_dirs/mar.onnx --image demo.jpg
+    python tools/deployment/export_onnx.py configs/mar_hrnet-small_synthetic-256x256.py \
+        --out /tmp/mar_small.onnx --image /work/shared/data/mmpose/coco/000000000785.jpg
+
+The graph is the *network*: input ``image`` = float32 (B, 3, H, W) BGR pixel values 0-255 of
+the image already resized and padded to the model's input size (``MARResizePad``); the
+normalisation of the data preprocessor (BGR -> RGB, mean / std) is inside the graph, then
+HRNet and the MAR head (test-time outputs, the four heatmap/PAF scales fused as in
+PyTorch). Outputs, all at stride 4: ``heatmaps`` (B, 17), ``pafs`` (B, 32), ``offsets``
+(B, 51), ``root_depth``, ``log_sigma_reg``, ``log_sigma_geo`` (B, 1) [+ ``torso_length``].
+
+Decoding stays in Python: feed the onnxruntime outputs (as tensors) to
+``MARHead.predict_from_outputs`` (heatmap NMS, PAF grouping, geometry depth, fusion,
+back-projection), as :func:`decode_with_mmmar` does. Without a checkpoint the weights are
+random (export and numerical check only). The check runs PyTorch and onnxruntime on the
+given image (default: a synthetic image) and reports the max abs difference per output.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', 'analysis_tools')))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
+from torch import nn  # noqa: E402
+
+from get_flops import build_model, load_config  # noqa: E402
+
+OUTPUT_NAMES = ('heatmaps', 'pafs', 'offsets', 'root_depth', 'log_sigma_reg',
+                'log_sigma_geo', 'torso_length')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='Export MAR to ONNX (decoding stays in Python)')
+    p.add_argument('config')
+    p.add_argument('checkpoint', nargs='?', default=None,
+                   help='weights (default: random weights)')
+    p.add_argument('--out', default='work_dirs/mar.onnx')
+    p.add_argument('--image', default=None, help='image for the numerical check')
+    p.add_argument('--input-size', type=int, nargs=2, default=None, metavar=('W', 'H'),
+                   help='default: the config codec\'s input_size')
+    p.add_argument('--opset', type=int, default=18,
+                   help='ONNX opset (18: the dynamo exporter\'s own, no conversion)')
+    p.add_argument('--exporter', default='auto', choices=['auto', 'dynamo', 'torchscript'],
+                   help='torch.onnx.export(dynamo=...); auto: dynamo, falling back to '
+                   'the TorchScript exporter if that fails')
+    p.add_argument('--dynamic-batch', action='store_true')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
+    p.add_argument('--atol', type=float, default=1e-3,
+                   help='fail (exit 1) above this max abs difference')
+    return p.parse_args(argv)
+
+
+class MARExportWrapper(nn.Module):
+    """Normalisation + backbone (+ neck) + ``MARHead.forward_test`` as a tuple of tensors."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+        pre = model.data_preprocessor
+        mean = pre.mean.detach().clone().reshape(1, 3, 1, 1).float()
+        std = pre.std.detach().clone().reshape(1, 3, 1, 1).float()
+        self.swap = bool(getattr(pre, '_channel_conversion', False))
+        self.register_buffer('mean', mean, persistent=False)
+        self.register_buffer('std', std, persistent=False)
+        self.test_cfg = dict(model.test_cfg or {}, flip_test=False)
+        self.output_names = None
+
+    def forward(self, image):
+        if self.swap:
+            image = image[:, [2, 1, 0]]
+        x = (image - self.mean) / self.std
+        feats = self.model.extract_feat(x)
+        out = self.model.head.forward_test(feats, self.test_cfg)
+        names = [k for k in OUTPUT_NAMES if isinstance(out.get(k), torch.Tensor)]
+        self.output_names = names
+        return tuple(out[k] for k in names)
+
+
+def prepare_image(path, input_size, seed=0):
+    """The image resized and padded to ``input_size`` like the test pipeline
+    (``MARResizePad``), its input-image intrinsics (default intrinsics of the original) and
+    the (2, 3) original -> input affine."""
+    import cv2
+    from mmmar.apis.intrinsics import default_intrinsics
+    from mmmar.datasets.transforms import MARResizePad
+    if path is None:
+        from mmmar.datasets.synthetic.generator import make_K, render_image
+        W, H = input_size
+        img, _, _ = render_image([seed, 5], make_K(1.2 * W, 1.2 * W, W / 2, H / 2),
+                                 (W, H), 5)
+    else:
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        if img is None:
+            raise FileNotFoundError(f'cannot read image {path}')
+    h, w = img.shape[:2]
+    K = np.asarray(default_intrinsics(w, h), np.float64).reshape(3, 3)
+    res = MARResizePad(input_size=tuple(input_size)).transform(
+        dict(img=img, cam_param=dict(K=K.astype(np.float32)), ori_shape=(h, w),
+             img_shape=(h, w)))
+    return res, img
+
+
+def export(wrapper, dummy, out, opset=17, exporter='auto', dynamic_batch=False):
+    """Export; returns the exporter that worked."""
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with torch.no_grad():
+        wrapper(dummy)  # records the output names
+    names = list(wrapper.output_names)
+    tries = ['dynamo', 'torchscript'] if exporter == 'auto' else [exporter]
+    err = None
+    for kind in tries:
+        try:
+            kwargs = dict(input_names=['image'], output_names=names, opset_version=opset)
+            if kind == 'dynamo':
+                if dynamic_batch:
+                    kwargs['dynamic_shapes'] = ({0: torch.export.Dim('batch')}, )
+                torch.onnx.export(wrapper, (dummy, ), out, dynamo=True, external_data=False,
+                                  **kwargs)
+            else:
+                if dynamic_batch:
+                    kwargs['dynamic_axes'] = {k: {0: 'batch'} for k in ['image'] + names}
+                torch.onnx.export(wrapper, (dummy, ), out, dynamo=False, **kwargs)
+            return kind, names
+        except Exception as e:  # noqa: BLE001 - report and try the next exporter
+            err = e
+            print(f'{kind} exporter failed: {type(e).__name__}: {str(e)[:500]}',
+                  file=sys.stderr)
+    raise RuntimeError(f'ONNX export failed: {err}') from err
+
+
+def run_onnxruntime(path, image: np.ndarray):
+    import onnxruntime as ort
+    sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    names = [o.name for o in sess.get_outputs()]
+    outs = sess.run(names, {sess.get_inputs()[0].name: image})
+    return dict(zip(names, outs))
+
+
+def decode_with_mmmar(model, outputs: dict, prep: dict):
+    """Decode (Python, mmmar) network outputs of ONE image given as numpy (1, C, h, w)."""
+    from mmpose.structures import PoseDataSample
+    h, w = prep['img'].shape[:2]
+    meta = dict(cam_param=prep['cam_param'], input_affine=prep['input_affine'],
+                input_size=prep['input_size'], ori_shape=prep.get('ori_shape', (h, w)),
+                img_shape=(h, w), img_path='export_check')
+    samples = [PoseDataSample(metainfo=meta)]
+    tensors = {k: torch.from_numpy(np.asarray(v)) for k, v in outputs.items()}
+    preds = model.head.predict_from_outputs(tensors, samples, model.test_cfg or {})
+    return model.add_pred_to_datasample(preds, None, samples)[0].pred_instances
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
+    if args.input_size:
+        W, H = args.input_size
+        cfg.codec.input_size = (W, H)
+        cfg.codec.heatmap_size = (W // 4, H // 4)
+        from mmmar.utils import sync_config
+        sync_config(cfg)
+    input_size = tuple(cfg.codec.input_size)
+    cfg.model.backbone.init_cfg = None
+    model = build_model(cfg, 'cpu')
+    if args.checkpoint:
+        from mmengine.runner import load_checkpoint
+        load_checkpoint(model, args.checkpoint, map_location='cpu')
+    model.eval()
+    wrapper = MARExportWrapper(model).eval()
+
+    prep, _ = prepare_image(args.image, input_size)
+    image = torch.from_numpy(prep['img']).permute(2, 0, 1)[None].float().contiguous()
+    t0 = time.time()
+    kind, names = export(wrapper, image, args.out, args.opset, args.exporter,
+                         args.dynamic_batch)
+    import onnx
+    opset = max(o.version for o in onnx.load(args.out, load_external_data=False).opset_import
+                if o.domain in ('', 'ai.onnx'))
+    print(f'exported {args.out} ({osp.getsize(args.out) / 1e6:.1f} MB, {kind} exporter, '
+          f'opset {opset}) in {time.time() - t0:.1f} s; input image '
+          f'(1, 3, {input_size[1]}, {input_size[0]}) BGR 0-255; outputs {names}')
+
+    with torch.no_grad():
+        ref = dict(zip(names, (t.numpy() for t in wrapper(image))))
+    ort_out = run_onnxruntime(args.out, image.numpy())
+    diffs = {k: float(np.abs(ref[k] - ort_out[k]).max()) for k in names}
+    scale = {k: float(np.abs(ref[k]).max()) for k in names}
+    print(f'check on {args.image or "a synthetic image"}: max abs difference '
+          'PyTorch vs onnxruntime (max |PyTorch|):')
+    for k in names:
+        print(f'  {k:14s} {diffs[k]:.3e}  ({scale[k]:.3e})')
+    worst = max(diffs.values())
+    print(f'max abs difference over all outputs: {worst:.3e} (atol {args.atol:g})')
+
+    pt = decode_with_mmmar(model, ref, prep)
+    ox = decode_with_mmmar(model, ort_out, prep)
+    print(f'Python decoding: {len(pt.keypoints)} people from PyTorch outputs, '
+          f'{len(ox.keypoints)} from onnxruntime outputs')
+    result = dict(onnx=args.out, exporter=kind, opset=opset, max_abs_diff=worst, diffs=diffs,
+                  people_torch=len(pt.keypoints), people_onnx=len(ox.keypoints))
+    if worst > args.atol:
+        print('FAILED: difference above tolerance', file=sys.stderr)
+        if __name__ == '__main__':
+            sys.exit(1)
+    return result
+
+
+if __name__ == '__main__':
+    main()
