@@ -22,6 +22,7 @@ from typing import List
 
 import numpy as np
 import torch
+from numpy.lib import NumpyVersion
 
 __all__ = [
     'MMENGINE_CHECKPOINT_GLOBALS', 'UnsafeCheckpointError',
@@ -42,9 +43,12 @@ def _mmengine_globals() -> List[object]:
     """The non-tensor types mmengine 0.10.x writes into its checkpoints."""
     from mmengine.logging.history_buffer import HistoryBuffer
     types = [HistoryBuffer, np.ndarray, np.dtype]
-    # numpy's array / scalar reconstruction helpers (names moved in numpy 2)
-    core = getattr(np, '_core', None) or np.core
-    types += [core.multiarray._reconstruct, core.multiarray.scalar]
+    # numpy's array / scalar reconstruction helpers (the module moved in numpy 2)
+    if NumpyVersion(np.__version__) >= '2.0.0':
+        from numpy._core import multiarray
+    else:
+        from numpy.core import multiarray
+    types += [multiarray._reconstruct, multiarray.scalar]
     # concrete dtype classes (np.dtypes exists from numpy 1.25)
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
@@ -55,10 +59,26 @@ def _mmengine_globals() -> List[object]:
     return types
 
 
+#: ``HistoryBuffer.__getstate__`` pickles its statistics methods, which pickle refers to as
+#: ``getattr(HistoryBuffer, 'min')`` etc. Allowing the builtin ``getattr`` would open every
+#: attribute of every allowed type to the unpickler, so only these names are resolved.
+HISTORY_BUFFER_STATISTICS = ('min', 'max', 'mean', 'current')
+
+
+def _history_buffer_getattr(obj, name):
+    """The only ``getattr`` a checkpoint may pickle: HistoryBuffer's statistics methods."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and name in HISTORY_BUFFER_STATISTICS:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'GLOBAL getattr({getattr(obj, "__qualname__", type(obj).__name__)}, {name!r}) '
+        'is not allowed in a checkpoint')
+
+
 #: Filled lazily by :func:`install_safe_checkpoint_loading`.
 MMENGINE_CHECKPOINT_GLOBALS: List[object] = []
 
-_UNSUPPORTED_GLOBAL = re.compile(r'(?:Unsupported global: GLOBAL|GLOBAL) ([\w.]+)')
+_UNSUPPORTED_GLOBAL = re.compile(r'(?:Unsupported global: GLOBAL|GLOBAL) ([\w.]+(?:\([^)]*\))?)')
 
 
 def load_from_local_safely(filename: str, map_location=None):
@@ -108,7 +128,8 @@ def install_safe_checkpoint_loading() -> None:
     from mmengine.runner.checkpoint import CheckpointLoader
     if not MMENGINE_CHECKPOINT_GLOBALS:
         MMENGINE_CHECKPOINT_GLOBALS.extend(_mmengine_globals())
-    torch.serialization.add_safe_globals(MMENGINE_CHECKPOINT_GLOBALS)
+    torch.serialization.add_safe_globals(
+        MMENGINE_CHECKPOINT_GLOBALS + [(_history_buffer_getattr, 'builtins.getattr')])
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local_safely, force=True)
     _INSTALLED = True

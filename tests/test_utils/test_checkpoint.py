@@ -5,6 +5,7 @@ import pickle
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.runner import Runner, load_checkpoint
 from torch.utils.data import Dataset
@@ -21,7 +22,7 @@ class ToyData(Dataset):
     def __getitem__(self, i):
         g = torch.Generator().manual_seed(i)
         x = torch.randn(4, generator=g)
-        return dict(inputs=x, target=x.sum(keepdim=True))
+        return dict(inputs=x, target=x.sum(dim=0, keepdim=True))
 
 
 class ToyModel(BaseModel):
@@ -37,7 +38,20 @@ class ToyModel(BaseModel):
         return out
 
 
-def _runner(work_dir, max_iters, resume=False, load_from=None):
+class StopAfter(Hook):
+    """Simulates a run killed right after iteration ``n`` (and its checkpoint)."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, n):
+        self.n = n
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if runner.iter + 1 == self.n:
+            raise KeyboardInterrupt(f'simulated stop after iteration {self.n}')
+
+
+def _runner(work_dir, max_iters, resume=False, load_from=None, stop_after=None):
     torch.manual_seed(0)
     return Runner(
         model=ToyModel(),
@@ -46,7 +60,8 @@ def _runner(work_dir, max_iters, resume=False, load_from=None):
             dataset=ToyData(),
             sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
             batch_size=4,
-            num_workers=0),
+            num_workers=0,
+            collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-2)),
         param_scheduler=dict(type='StepLR', step_size=1, gamma=0.5, by_epoch=False),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
@@ -55,6 +70,7 @@ def _runner(work_dir, max_iters, resume=False, load_from=None):
             logger=dict(type='LoggerHook', interval=1)),
         resume=resume,
         load_from=load_from,
+        custom_hooks=[StopAfter(stop_after)] if stop_after else None,
         default_scope='mmengine',
         randomness=dict(seed=0),
         experiment_name=f'exp_{max_iters}_{resume}')
@@ -74,8 +90,9 @@ def test_save_load_resume_round_trip(tmp_path):
     full.train()
     ref_weight = full.model.fc.weight.detach().clone()
 
-    part = _runner(osp.join(work, 'part'), 2)
-    part.train()
+    part = _runner(osp.join(work, 'part'), 4, stop_after=2)
+    with pytest.raises(KeyboardInterrupt):
+        part.train()
     ckpt = osp.join(work, 'part', 'iter_2.pth')
     assert osp.isfile(ckpt)
 
