@@ -359,6 +359,8 @@ def bench_method(method, items, warmup, runs, clock, log):
         row['total'] = summary(stage_sum)
         # sum of the stage medians (stages measured separately)
         row['total_median_of_stages'] = sum(s['median'] for s in row['stages'].values())
+        # sum of the stage minima: the robust estimate on a machine shared with other jobs
+        row['total_min_of_stages'] = sum(s['min'] for s in row['stages'].values())
         rows.append(row)
     return rows
 
@@ -390,7 +392,8 @@ def print_tables(results, people, args):
         for name, rows in methods.items():
             stages = list(rows[0]['stages'])
             print(f'**{name}**\n')
-            head = ['people (actual)'] + stages + ['total', 'decode share' if 'decode'
+            head = ['people (actual)'] + stages + ['total', 'total (min)',
+                                                   'decode share' if 'decode'
                                                    in stages else 'ms / person', 'found']
             print('| ' + ' | '.join(head) + ' |')
             print('|' + '---|' * len(head))
@@ -398,6 +401,7 @@ def print_tables(results, people, args):
                 cells = [f'{r["people"]} ({r["actual"]})']
                 cells += [fmt(r['stages'][s]) for s in stages]
                 cells.append(f'{r["total_median_of_stages"]:.1f}')
+                cells.append(f'{r["total_min_of_stages"]:.1f}')
                 if 'decode' in stages:
                     cells.append(f'{100 * r["stages"]["decode"]["median"] / r["total_median_of_stages"]:.2f}%')
                 else:
@@ -406,14 +410,16 @@ def print_tables(results, people, args):
                 print('| ' + ' | '.join(cells) + ' |')
             print()
         # side by side
-        print(f'**Total (ms, sum of stage medians), {prec}**\n')
-        names = list(methods)
-        print('| people | ' + ' | '.join(names) + ' |')
-        print('|---|' + '---|' * len(names))
-        for i, n in enumerate(people):
-            print(f'| {n} | ' + ' | '.join(
-                f'{methods[m][i]["total_median_of_stages"]:.1f}' for m in names) + ' |')
-        print()
+        for key, what in (('total_median_of_stages', 'sum of stage medians'),
+                          ('total_min_of_stages', 'sum of stage minima')):
+            print(f'**Total (ms, {what}), {prec}**\n')
+            names = list(methods)
+            print('| people | ' + ' | '.join(names) + ' |')
+            print('|---|' + '---|' * len(names))
+            for i, n in enumerate(people):
+                print(f'| {n} | ' + ' | '.join(
+                    f'{methods[m][i][key]:.1f}' for m in names) + ' |')
+            print()
     checks = targets(results, people)
     if checks:
         print('**Targets (issue 7)**\n')
@@ -429,23 +435,25 @@ def targets(results, people):
         if mar is None:
             continue
         by_n = {r['people']: r for r in mar}
-        if 3 in by_n and 20 in by_n:
-            ratio = by_n[20]['total_median_of_stages'] / by_n[3]['total_median_of_stages']
-            out.append(f'{prec}: MAR total(20) / total(3) = {ratio:.3f} '
-                       f'(target <= 1.05: {"met" if ratio <= 1.05 else "MISSED"})')
-        if 20 in by_n:
-            share = by_n[20]['stages']['decode']['median'] / \
-                by_n[20]['total_median_of_stages']
-            out.append(f'{prec}: MAR decode share at 20 people = {100 * share:.2f}% '
-                       f'(target <= 5%: {"met" if share <= 0.05 else "MISSED"})')
-        for name, rows in methods.items():
-            if not name.startswith('top-down'):
-                continue
-            td = {r['people']: r['total_median_of_stages'] for r in rows}
-            ns = [n for n in people if n >= 3 and n in td and n in by_n]
-            faster = [n for n in ns if by_n[n]['total_median_of_stages'] < td[n]]
-            out.append(f'{prec}: MAR faster than {name} at {faster} of {ns} people '
-                       f'(target: all from 3 up: {"met" if faster == ns else "MISSED"})')
+        for stat in ('median', 'min'):
+            key = f'total_{stat}_of_stages'
+            tag = f'{prec}, {stat}s'
+            if 3 in by_n and 20 in by_n:
+                ratio = by_n[20][key] / by_n[3][key]
+                out.append(f'{tag}: MAR total(20) / total(3) = {ratio:.3f} '
+                           f'(target <= 1.05: {"met" if ratio <= 1.05 else "MISSED"})')
+            if 20 in by_n:
+                share = by_n[20]['stages']['decode'][stat] / by_n[20][key]
+                out.append(f'{tag}: MAR decode share at 20 people = {100 * share:.2f}% '
+                           f'(target <= 5%: {"met" if share <= 0.05 else "MISSED"})')
+            for name, rows in methods.items():
+                if not name.startswith('top-down'):
+                    continue
+                td = {r['people']: r[key] for r in rows}
+                ns = [n for n in people if n >= 3 and n in td and n in by_n]
+                faster = [n for n in ns if by_n[n][key] < td[n]]
+                out.append(f'{tag}: MAR faster than {name} at {faster} of {ns} people '
+                           f'(target: all from 3 up: {"met" if faster == ns else "MISSED"})')
     return out
 
 
