@@ -6,7 +6,7 @@ _base_ = ['./_base_/default_runtime.py', './_base_/models/mar_hrnet-w32.py']
 
 # ---------------------------------------------------------------- schedule
 train_cfg = dict(
-    type='IterBasedTrainLoop', by_epoch=False, max_iters=50000, val_interval=5000)
+    type='IterBasedTrainLoop', max_iters=50000, val_interval=5000)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-4, weight_decay=1e-6))
 # The paper gives no schedule beyond lr and iterations: linear warm-up, then a x0.1 step at
 # 80% and 90% of training (mmpose's bottom-up habit).
@@ -26,6 +26,7 @@ default_hooks = dict(
 
 # ---------------------------------------------------------------- data
 data_root = 'data/'
+data_mode = 'bottomup'
 input_size = (832, 512)
 batch_size_per_gpu = 8
 
@@ -43,6 +44,9 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='MARLoadImage', on_corrupt='raise'),
+    # intrinsics for images that come without any (e.g. through MMPoseInferencer): a
+    # documented default (mmmar.apis.default_intrinsics); datasets always provide their own
+    dict(type='MARDefaultIntrinsics'),
     dict(type='MARResizePad', input_size=(832, 512)),
     dict(type='PackPoseInputs',
          meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',

@@ -38,6 +38,6 @@ resume = False
 
 backend_args = dict(backend='local')
 
-train_cfg = dict(by_epoch=False)
+train_cfg = dict(type='IterBasedTrainLoop')
 val_cfg = dict()
 test_cfg = dict()
