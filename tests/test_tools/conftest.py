@@ -52,8 +52,6 @@ val_dataloader = dict(num_workers=0, persistent_workers=False,
                       dataset=dict(data_root={data_root!r}))
 test_dataloader = val_dataloader
 randomness = dict(seed=0)
-# (the base's train_cfg carries both `type` and `by_epoch`, which mmengine's Runner refuses)
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=1500, val_interval=500)
 log_level = 'WARNING'
 '''
 
