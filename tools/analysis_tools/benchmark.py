@@ -94,6 +94,7 @@ def parse_args(argv=None):
                    choices=['per-person', 'batched'])
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', help='also write the raw timings to this JSON file')
+    p.add_argument('--from-json', help='only print the tables of an earlier --out file')
     return p.parse_args(argv)
 
 
@@ -435,6 +436,18 @@ def targets(results, people):
         if mar is None:
             continue
         by_n = {r['people']: r for r in mar}
+        # The forward does the same computation whatever the image shows (same shapes,
+        # same ops): pooled over all crowd sizes, its spread is the machine's; what can grow
+        # with the crowd is the decode. This ratio isolates that dependence.
+        if 3 in by_n and 20 in by_n and 'forward' in by_n[3].get('raw', {}):
+            pooled = statistics.median(
+                [t for r in mar for t in r['raw']['forward']]) * 1e3
+            d3 = by_n[3]['stages']['decode']['median']
+            d20 = by_n[20]['stages']['decode']['median']
+            ratio = (pooled + d20) / (pooled + d3)
+            out.append(f'{prec}, forward pooled over crowd sizes ({pooled:.1f} ms) + decode '
+                       f'medians: MAR total(20) / total(3) = {ratio:.4f} '
+                       f'(target <= 1.05: {"met" if ratio <= 1.05 else "MISSED"})')
         for stat in ('median', 'min'):
             key = f'total_{stat}_of_stages'
             tag = f'{prec}, {stat}s'
@@ -459,6 +472,20 @@ def targets(results, people):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as f:
+            results = json.load(f)
+        for methods in results['timings'].values():
+            for rows in methods.values():
+                for row in rows:
+                    row['total_min_of_stages'] = sum(
+                        st['min'] for st in row['stages'].values())
+        args.input_size = results['input_size']
+        people = [r['people'] for r in next(iter(next(iter(
+            results['timings'].values())).values()))]
+        print(f'command: {results.get("command")}')
+        print_tables(results, people, args)
+        return results
     cuda = str(args.device).startswith('cuda')
     if args.threads:
         torch.set_num_threads(args.threads)
