@@ -34,7 +34,7 @@ DATA = dict(num_images=480, num_sequences=12, num_test_sequences=2, img_size=(25
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'demo'))
-    p.add_argument('--iters', type=int, default=400, help='training iterations')
+    p.add_argument('--iters', type=int, default=500, help='training iterations')
     p.add_argument('--batch-size', type=int, default=8)
     p.add_argument('--num-test', type=int, default=None,
                    help='evaluate only the first N test images (default: all)')
