@@ -82,7 +82,7 @@ def shrink_options(work_dir: str, batch_size: int, max_iters: int = MAX_ITERS):
 def run_tool(cmd, env_extra, cwd=REPO, timeout=600):
     env = dict(os.environ)
     env.update(env_extra)
-    env.setdefault('OMP_NUM_THREADS', '1')
+    env['OMP_NUM_THREADS'] = '1'  # same kernels in every compared run (make test sets 2)
     proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
     if proc.returncode != 0:
