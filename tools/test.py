@@ -110,14 +110,8 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
 
-    from mmmar.utils import init_cpu_process_group, sync_config
-    sync_config(cfg)
-    if init_cpu_process_group(args.launcher, cfg):
-        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
-        # CPU modules take no device_ids in DistributedDataParallel
-        cfg.setdefault('model_wrapper_cfg', dict(
-            type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
-            find_unused_parameters=cfg.get('find_unused_parameters', False)))
+    from mmmar.utils import prepare_runner_config
+    prepare_runner_config(cfg, args.launcher)
 
     runner = Runner.from_cfg(cfg)
     runner.register_hook(PrintTable1Hook(args.out), 'LOWEST')

@@ -7,12 +7,13 @@ from .checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
                          install_safe_checkpoint_loading,
                          load_from_local_safely)
 from .config import sync_config
-from .dist import init_cpu_process_group
+from .dist import init_cpu_process_group, prepare_runner_config
 from .setup_env import register_all_modules
 
 install_safe_checkpoint_loading()
 
 __all__ = [
-    'register_all_modules', 'sync_config', 'init_cpu_process_group', 'install_safe_checkpoint_loading',
+    'register_all_modules', 'sync_config', 'init_cpu_process_group',
+    'prepare_runner_config', 'install_safe_checkpoint_loading',
     'load_from_local_safely', 'UnsafeCheckpointError', 'CorruptCheckpointError'
 ]

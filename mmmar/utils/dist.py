@@ -11,7 +11,7 @@ from datetime import timedelta
 import torch
 import torch.distributed as torch_dist
 
-__all__ = ['init_cpu_process_group']
+__all__ = ['init_cpu_process_group', 'prepare_runner_config']
 
 
 def init_cpu_process_group(launcher: str, cfg=None) -> bool:
@@ -37,3 +37,17 @@ def init_cpu_process_group(launcher: str, cfg=None) -> bool:
     kwargs = dict(timeout=timedelta(seconds=timeout)) if timeout else {}
     torch_dist.init_process_group(backend='gloo', **kwargs)
     return True
+
+
+def prepare_runner_config(cfg, launcher: str):
+    """What ``tools/train.py`` and ``tools/test.py`` do to a merged config before the Runner:
+    :func:`mmmar.utils.sync_config`, and for a CPU-only ``pytorch`` launch a gloo process group
+    plus a DistributedDataParallel wrapper without ``device_ids`` (CPU modules take none)."""
+    from .config import sync_config
+    sync_config(cfg)
+    if init_cpu_process_group(launcher, cfg):
+        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+        cfg.setdefault('model_wrapper_cfg', dict(
+            type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False)))
+    return cfg
