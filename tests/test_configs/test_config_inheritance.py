@@ -88,3 +88,16 @@ def test_small_cpu_config_inherits_and_resolves():
     assert cfg.optim_wrapper.optimizer.type == 'Adam'
     assert cfg.model.head.type == 'MARHead'
     assert cfg.train_dataloader.dataset.type == 'MARSyntheticDataset'
+
+
+def test_h36m_config_swaps_data_and_metric_only():
+    main = sync_config(Config.fromfile(MAIN))
+    cfg = sync_config(Config.fromfile(osp.join(ROOT, 'configs', 'mar_hrnet-w32_h36m.py')))
+    types = [d['type'] for d in cfg.train_dataloader.dataset.datasets]
+    assert types == ['H36MMARDataset', 'CocoMARDataset']
+    assert cfg.train_dataloader.sampler.source_ratio == [1, 1]
+    assert cfg.test_dataloader.dataset.type == 'H36MMARDataset'
+    assert cfg.test_dataloader.dataset.test_mode is True
+    assert cfg.test_evaluator.type == 'H36MMetric'
+    assert _all_input_sizes(cfg) == {(832, 512)}
+    assert cfg.model == main.model and cfg.optim_wrapper == main.optim_wrapper
