@@ -39,8 +39,10 @@ def parse_args(argv=None):
     p.add_argument('--num-test', type=int, default=None,
                    help='evaluate only the first N test images (default: all)')
     p.add_argument('--images', default=None, help='also run the model on these images')
-    p.add_argument('--threads', type=int, default=1,
-                   help='torch threads of the main process (one core stays for data)')
+    p.add_argument('--threads', type=int, default=2,
+                   help='torch threads of the main process (the data worker is light; '
+                   'use 1 when other jobs share a 2-core machine: OpenMP oversubscription '
+                   'slows small ops down many times)')
     return p.parse_args(argv)
 
 
