@@ -176,7 +176,13 @@ class MARHead(BaseHead):
             ``log(Omega / omega)``; ``torso_length`` in the outputs is in mm.
         omega (float): Root-neck (pelvis-neck) length in mm used by the
             geometry depth when ``predict_torso=False``, and the scale of the
-            torso branch otherwise. Set it to the training set's mean.
+            torso branch otherwise. Set it to the training set's mean
+            (``tools/analysis_tools/compute_torso_length.py``). The
+            paper-setting config (``configs/mar_hrnet-w32_muco.py``) uses this
+            constant, not a predicted Omega: the paper describes no torso
+            branch, and with a constant Omega the geometry depth is a function
+            of the 2.5D pose alone, so L_geo's gradient (Eq. 10) trains the
+            pose branches rather than an Omega regressor.
         heatmap_loss_weight, paf_loss_weight, offset_loss_weight,
         geo_loss_weight, reg_loss_weight, torso_loss_weight (float): Loss
             weights. ``reg_loss_weight`` is Eq. 11's w.
