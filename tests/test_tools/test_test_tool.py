@@ -1,0 +1,49 @@
+"""tools/test.py end to end: MuPoTS metric, Table 1, --out, --dump, --show-dir, and the dump
+rescored offline by tools/analysis_tools/eval_mupots.py gives the same numbers."""
+import json
+import os
+import os.path as osp
+
+import pytest
+
+from .conftest import HEATMAP_SIZE, INPUT_SIZE, MAX_ITERS, python_exe, run_tool
+
+KEYS = ('PCK_rel_all', 'PCK_abs_all', 'PCK_root_all', 'PCOD_all', 'PCK_rel_matched',
+        'PCK_abs_matched')
+
+
+def test_test_tool_dump_and_offline_rescoring(tiny_setup, single_run, tmp_path):
+    ckpt = osp.join(single_run, f'iter_{MAX_ITERS}.pth')
+    out, dump, show = (str(tmp_path / 'metrics.json'), str(tmp_path / 'preds.json'),
+                       str(tmp_path / 'vis'))
+    proc = run_tool([
+        python_exe(), 'tools/test.py', tiny_setup['config'], ckpt, '--work-dir',
+        str(tmp_path / 'work'), '--out', out, '--dump', dump, '--show-dir', show,
+        '--cfg-options', f'codec.input_size=({INPUT_SIZE[0]},{INPUT_SIZE[1]})',
+        f'codec.heatmap_size=({HEATMAP_SIZE[0]},{HEATMAP_SIZE[1]})',
+        # an almost untrained model: accept every root peak so that people are predicted
+        'codec.decode_root_thr=0.0', 'log_level=INFO'
+    ], tiny_setup['env'])
+    # Table 1 with the published rows beside ours
+    assert 'MAR' in proc.stdout and 'SMAP' in proc.stdout and '76.2' in proc.stdout
+
+    metrics = json.load(open(out))
+    assert all(f'mupots/{k}' in metrics or k.endswith('matched') for k in KEYS)
+
+    preds = json.load(open(dump))
+    gt_file = osp.join(tiny_setup['data_root'], 'annotations', 'synthetic_test.json')
+    gt = json.load(open(gt_file))
+    assert len(preds['predictions']) == len(gt['images'])
+    assert sum(len(p['keypoints']) for p in preds['predictions']) > 0
+    assert len(os.listdir(show)) == len(gt['images'])
+
+    # rescoring the dump without the model reproduces the online numbers
+    proc = run_tool([python_exe(), 'tools/analysis_tools/eval_mupots.py', dump, gt_file,
+                     '--out', str(tmp_path / 'offline.json')], tiny_setup['env'])
+    offline = json.load(open(tmp_path / 'offline.json'))
+    for k in KEYS:
+        online = metrics.get(f'mupots/{k}')
+        if online is None:
+            assert offline.get(k) is None
+        else:
+            assert offline[k] == pytest.approx(online, abs=1e-6), k
