@@ -562,6 +562,7 @@ class MARCodec(BaseKeypointCodec):
         off_xy = np.stack([rx[:, None] + off[0].T * self.offset_norm,
                            ry[:, None] + off[1].T * self.offset_norm], -1)
         zrel = off[2].T * self.depth_norm  # (N, K)
+        zrel[:, r] = 0.  # Eq. 2: the root's depth relative to itself is zero by definition
 
         # refined joint candidates; joint j's are [bounds[j], bounds[j + 1])
         keep = cval >= self.decode_candidate_thr

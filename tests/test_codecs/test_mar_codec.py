@@ -388,3 +388,21 @@ def test_draw_pafs_matches_dense_reference():
     np.testing.assert_array_equal(counts, ref_cnt)
     np.testing.assert_allclose(pafs, ref.reshape(2 * L, h, w), atol=1e-6)
     assert ref_cnt.sum() > 50
+
+
+def test_decode_root_relative_depth_is_zero_whatever_the_offset_maps_say():
+    """Eq. 2: the root's relative depth is 0 by definition, not read from the dZ map."""
+    from mmmar.codecs import MARCodec
+    from mmmar.structures import NUM_JOINTS, NUM_LIMBS, ROOT
+    codec = MARCodec(input_size=(64, 64), heatmap_size=(16, 16))
+    rng = np.random.default_rng(0)
+    heatmaps = np.zeros((NUM_JOINTS, 16, 16), np.float32)
+    heatmaps[ROOT, 8, 8] = 1.
+    offsets = rng.normal(size=(3 * NUM_JOINTS, 16, 16)).astype(np.float32)
+    pafs = np.zeros((2 * NUM_LIMBS, 16, 16), np.float32)
+    out = codec.decode(heatmaps, pafs, offsets)
+    assert out['keypoints_rel_depth'].shape == (1, NUM_JOINTS)
+    assert out['keypoints_rel_depth'][0, ROOT] == 0
+    neck = 1
+    assert out['keypoints_rel_depth'][0, neck] == pytest.approx(
+        offsets[2 * NUM_JOINTS + neck, 8, 8] * codec.depth_norm, rel=1e-5)
