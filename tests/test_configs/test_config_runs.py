@@ -9,9 +9,10 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmmar.utils import register_all_modules, sync_config
+from tests.shared_data import SHARED_DATA
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-H36M = osp.abspath(osp.join(ROOT, '..', 'shared', 'data', 'mmpose', 'h36m'))
+H36M = osp.join(SHARED_DATA, 'h36m')
 
 
 def test_h36m_config_test_loop_on_real_frames(tmp_path):

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-DATA = '/work/shared/data/mmpose'
+from tests.shared_data import SHARED_DATA as DATA
 
 
 def write_jpeg(path, w=64, h=48, seed=0):

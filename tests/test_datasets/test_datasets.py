@@ -162,7 +162,6 @@ def test_metainfo_matches_skeleton(tmp_path, monkeypatch):
     assert len(m['sigmas']) == NUM_JOINTS
 
 
-@pytest.mark.skipif(not osp.isdir(DATA), reason='no test data')
 def test_coco(tmp_path):
     from mmmar.datasets import CocoMARDataset
     from mmmar.datasets.transforms import MARLoadImage
@@ -202,7 +201,6 @@ def test_coco(tmp_path):
     assert len(ds_train) == 4 and ds_train.num_filtered_empty == 1
 
 
-@pytest.mark.skipif(not osp.isdir(DATA), reason='no test data')
 def test_h36m():
     import pickle
     from mmmar.datasets import H36MMARDataset

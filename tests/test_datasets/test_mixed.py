@@ -5,7 +5,6 @@ import pytest
 from conftest import DATA
 
 
-@pytest.mark.skipif(not osp.isdir(DATA), reason='no test data')
 def test_combined_loader_half_half(synth):
     import torch
     from mmmar.datasets import MUPOTS3D_METAINFO_FILE

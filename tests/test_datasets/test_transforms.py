@@ -9,7 +9,6 @@ import pytest
 from conftest import DATA
 from mmmar.structures.skeleton import FLIP_INDICES, NUM_JOINTS
 
-pytestmark = pytest.mark.skipif(not osp.isdir(DATA), reason='no test data')
 
 
 def _proj(X, K):

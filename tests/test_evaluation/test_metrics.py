@@ -5,8 +5,6 @@ import os.path as osp
 import numpy as np
 import pytest
 
-pytest.importorskip('mmengine')
-pytest.importorskip('mmpose')
 
 from mmmar.evaluation import H36MMetric, MuPoTSMetric  # noqa: E402
 from mmmar.evaluation.functional import load_predictions  # noqa: E402

@@ -15,10 +15,7 @@ import pytest
 
 from mmmar.structures import skeleton
 
-DATA_ROOT = osp.join(
-    osp.dirname(__file__), *(['..'] * 3), 'shared', 'data', 'mmpose')
-if not osp.isdir(DATA_ROOT):
-    DATA_ROOT = '/work/shared/data/mmpose'
+from tests.shared_data import SHARED_DATA as DATA_ROOT
 
 # MuPoTS joint k <- source joint H36M_TO_MUPOTS[k] (H36M-17: 0 pelvis, 1-3 R
 # hip/knee/ankle, 4-6 L hip/knee/ankle, 7 spine, 8 thorax, 9 neck/nose,
@@ -42,7 +39,7 @@ PANOPTIC_SCENES = (
 
 def _require_data():
     if not osp.isdir(DATA_ROOT):
-        pytest.skip(f'test data not found at {DATA_ROOT}')
+        raise FileNotFoundError(f'test fixtures not found at {DATA_ROOT} (../shared/data/mmpose)')
 
 
 def _K(f, c):

@@ -4,15 +4,14 @@ import os.path as osp
 
 import pytest
 
+from tests.shared_data import SHARED_DATA
+
 from .conftest import REPO, SMALL_CONFIG, python_exe, run_tool
 
-COCO_IMAGE = '/work/shared/data/mmpose/coco/000000000785.jpg'
+COCO_IMAGE = osp.join(SHARED_DATA, 'coco', '000000000785.jpg')
 
 
-@pytest.mark.skipif(not osp.isfile(COCO_IMAGE), reason='shared COCO images not available')
 def test_export_onnx_matches_pytorch(tmp_path):
-    pytest.importorskip('onnx')
-    pytest.importorskip('onnxruntime')
     out = str(tmp_path / 'mar_small.onnx')
     proc = run_tool([python_exe(), osp.join('tools', 'deployment', 'export_onnx.py'),
                      SMALL_CONFIG, '--out', out, '--image', COCO_IMAGE,
