@@ -1,11 +1,6 @@
-"""Where the small real test fixtures live: ``../shared/data/mmpose`` beside the checkout (CI
-lays a copy of shared/ there), else the workspace's ``/work/shared``. Tests only; the package
-never reads them."""
+"""Where the small real test fixtures live: ``tests/data`` inside the repository (see
+``tests/data/SOURCE.md`` for their source and licence). Tests only; the package never reads
+them."""
 import os.path as osp
 
-_CANDIDATES = (
-    osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'shared', 'data', 'mmpose'),
-    '/work/shared/data/mmpose',
-)
-SHARED_DATA = next((osp.abspath(p) for p in _CANDIDATES if osp.isdir(p)),
-                   osp.abspath(_CANDIDATES[0]))
+SHARED_DATA = osp.join(osp.dirname(osp.abspath(__file__)), 'data')

@@ -1,5 +1,5 @@
 """The shipped configs run: the Human3.6M config's test loop on the real Human3.6M frames
-of ../shared (paper-size HRNet-w32 at 832x512, random weights, no download)."""
+of tests/data (paper-size HRNet-w32 at 832x512, random weights, no download)."""
 import os.path as osp
 
 import numpy as np

@@ -39,7 +39,7 @@ PANOPTIC_SCENES = (
 
 def _require_data():
     if not osp.isdir(DATA_ROOT):
-        raise FileNotFoundError(f'test fixtures not found at {DATA_ROOT} (../shared/data/mmpose)')
+        raise FileNotFoundError(f'test fixtures not found at {DATA_ROOT} (tests/data)')
 
 
 def _K(f, c):

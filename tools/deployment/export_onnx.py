@@ -4,7 +4,7 @@
     python tools/deployment/export_onnx.py configs/mar_hrnet-w32_muco.py mar.pth \
         --out work_dirs/mar.onnx --image demo.jpg
     python tools/deployment/export_onnx.py configs/mar_hrnet-small_synthetic-256x256.py \
-        --out /tmp/mar_small.onnx --image /work/shared/data/mmpose/coco/000000000785.jpg
+        --out work_dirs/mar_small.onnx --image tests/data/coco/000000000785.jpg
 
 The graph is the *network*: input ``image`` = float32 (B, 3, H, W) BGR pixel values 0-255 of
 the image already resized and padded to the model's input size (``MARResizePad``); the
