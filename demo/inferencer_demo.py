@@ -30,6 +30,9 @@ import sys
 from argparse import ArgumentParser
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+if __name__ == '__main__':  # a Python without torch re-runs under the project's environment
+    from tools.project_python import ensure_project_python
+    ensure_project_python()
 
 
 def parse_args(argv=None):

@@ -20,6 +20,9 @@ import time
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 sys.path.insert(0, ROOT)
+if __name__ == '__main__':  # a Python without torch re-runs under the project's environment
+    from tools.project_python import ensure_project_python
+    ensure_project_python()
 
 CONFIG = osp.join(ROOT, 'configs', 'mar_hrnet-small_synthetic-256x256.py')
 #: What the demo reports, in the paper's Table 1 order.

@@ -7,6 +7,9 @@ import sys
 
 # work from a source checkout without installing
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+if __name__ == '__main__':  # a Python without torch re-runs under the project's environment
+    from tools.project_python import ensure_project_python
+    ensure_project_python()
 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402

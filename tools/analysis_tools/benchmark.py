@@ -55,6 +55,9 @@ from contextlib import nullcontext
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+if __name__ == '__main__':  # a Python without torch re-runs under the project's environment
+    from tools.project_python import ensure_project_python
+    ensure_project_python()
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

@@ -11,9 +11,12 @@ import json
 import os.path as osp
 import sys
 
-import numpy as np
-
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+if __name__ == '__main__':  # a Python without numpy re-runs under the project's environment
+    from tools.project_python import ensure_project_python
+    ensure_project_python(('numpy', ))
+
+import numpy as np  # noqa: E402
 
 from mmmar.structures.skeleton import NECK, ROOT  # noqa: E402
 

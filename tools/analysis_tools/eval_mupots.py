@@ -15,6 +15,9 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+if __name__ == '__main__':  # a Python without numpy re-runs under the project's environment
+    from tools.project_python import ensure_project_python
+    ensure_project_python(('numpy', ))
 
 from mmmar.evaluation.functional import (evaluate_mupots, format_joint_table,  # noqa: E402
                                          format_sequence_table, format_table1,

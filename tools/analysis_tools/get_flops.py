@@ -18,6 +18,9 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+if __name__ == '__main__':  # a Python without torch re-runs under the project's environment
+    from tools.project_python import ensure_project_python
+    ensure_project_python()
 
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402

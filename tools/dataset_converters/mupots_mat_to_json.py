@@ -31,10 +31,16 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-import scipy.io as sio
+if __name__ == '__main__':  # a Python without numpy/scipy re-runs under the project's environment
+    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+    from tools.project_python import ensure_project_python
+    ensure_project_python(('numpy', 'scipy'))
+
+import numpy as np  # noqa: E402
+import scipy.io as sio  # noqa: E402
 
 
 def _unwrap(x):

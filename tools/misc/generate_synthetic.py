@@ -8,8 +8,15 @@ Layout: ``<out>/images/TS*/img_*.jpg``, ``<out>/annotations/synthetic_{train,tes
 (see :mod:`mmmar.datasets.synthetic.generator`).
 """
 import argparse
+import os.path as osp
+import sys
 
-from mmmar.datasets.synthetic import generate_synthetic_dataset
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+if __name__ == '__main__':  # a Python without torch re-runs under the project's environment
+    from tools.project_python import ensure_project_python
+    ensure_project_python()
+
+from mmmar.datasets.synthetic import generate_synthetic_dataset  # noqa: E402
 
 
 def parse_args(argv=None):
