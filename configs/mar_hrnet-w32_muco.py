@@ -25,7 +25,23 @@ default_hooks = dict(
     checkpoint=dict(save_best='mupots/PCK_abs_all', rule='greater'))
 
 # ---------------------------------------------------------------- data
+# The datasets as downloaded (README "Data"), no files moved:
+#   3DMPPE MuCo-3DHP release:  data/MuCo/data/MuCo-3DHP.json beside augmented_set/ and
+#                              unaugmented_set/ (the JSON's file_name starts with those folders)
+#   MuPoTS-3D:                 data/MuPoTS/data/MuPoTS-3D.json (3DMPPE annotation) beside the
+#                              official MultiPersonTestSet/TS1/img_000000.jpg ... (unzipped)
+#   COCO:                      data/coco/annotations/person_keypoints_train2017.json, train2017/
+# Data elsewhere: symlink the folders there (ln -s /datasets/MuCo data/MuCo), or override the
+# dataset fields (e.g. --cfg-options train_dataloader.dataset.datasets.0.data_root=...); a
+# derived config that changes only these variables does not reach the dicts built from them.
 data_root = 'data/'
+muco_root = data_root + 'MuCo/data/'
+muco_ann_file = 'MuCo-3DHP.json'
+muco_img_prefix = ''
+mupots_root = data_root + 'MuPoTS/data/'
+mupots_ann_file = 'MuPoTS-3D.json'
+mupots_img_prefix = 'MultiPersonTestSet/'
+coco_root = data_root + 'coco/'
 data_mode = 'bottomup'
 input_size = (832, 512)
 batch_size_per_gpu = 8
@@ -56,14 +72,14 @@ val_pipeline = [
 
 muco_train = dict(
     type='MuCo3DHPDataset',
-    data_root=data_root + 'muco/',
-    ann_file='annotations/MuCo-3DHP.json',
-    data_prefix=dict(img='images/'),
+    data_root=muco_root,
+    ann_file=muco_ann_file,
+    data_prefix=dict(img=muco_img_prefix),
     filter_cfg=dict(filter_empty_gt=True),
     pipeline=[])
 coco_train = dict(
     type='CocoMARDataset',
-    data_root=data_root + 'coco/',
+    data_root=coco_root,
     ann_file='annotations/person_keypoints_train2017.json',
     data_prefix=dict(img='train2017/'),
     filter_cfg=dict(filter_empty_gt=True),
@@ -94,9 +110,9 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
         type='MuPoTS3DDataset',
-        data_root=data_root + 'mupots/',
-        ann_file='annotations/MuPoTS-3D.json',
-        data_prefix=dict(img='images/'),
+        data_root=mupots_root,
+        ann_file=mupots_ann_file,
+        data_prefix=dict(img=mupots_img_prefix),
         test_mode=True,
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
