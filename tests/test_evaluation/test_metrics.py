@@ -158,6 +158,36 @@ def test_h36m_metric():
     assert out['h36m/miss_rate'] == pytest.approx(100 / 3)
 
 
+def test_h36m_metric_gt_instances_in_input_pixels_two_predictions():
+    """gt_instances.keypoints are network-input px; the predictions' 2D are original px.
+    The input affine (2048x2048 -> 832x512 fit, centred pad: scale 1/4, shift 160 px) puts
+    the GT person's input-px pose right onto another predicted person's original-px pose."""
+    from mmpose.structures import PoseDataSample
+    from mmengine.structures import InstanceData
+    g3, g2 = person(0, 4000)  # pelvis at original px (1000, 1000)
+    A = np.array([[0.25, 0., 160.], [0., 0.25, -0.375]])
+    g2_input = g2 @ A[:, :2].T + A[:, 2]  # pelvis at input px (410, 249.625)
+    near = (g3 + [3.0, 4.0, 12.0], g2 + 1)  # the GT person, original px
+    other = person(-2360, 4000, -3000)  # a second person; pelvis at original px (410, 250)
+    assert np.abs(other[1][14] - g2_input[14]).max() < 1
+    for order in ((other, near), (near, other)):
+        k3 = np.stack([p[0] for p in order]).astype(np.float32)
+        k2 = np.stack([p[1] for p in order]).astype(np.float32)
+        sample = PoseDataSample(metainfo=dict(img_id=0, input_affine=A))
+        sample.gt_instances = InstanceData(keypoints_cam=g3[None], keypoints=g2_input[None])
+        sample.pred_instances = InstanceData(keypoints=k3, transformed_keypoints=k2,
+                                             bbox_scores=np.ones(2, np.float32))
+        # both forms: the data sample itself and mmengine's Evaluator's to_dict() form
+        for ds in (sample, sample.to_dict()):
+            m = H36MMetric()
+            m.process([], [ds])
+            out = m.evaluate(1)
+            assert out['h36m/MRPE'] == pytest.approx(13.0, abs=1e-3)
+            assert (out['h36m/MRPE_x'], out['h36m/MRPE_y'], out['h36m/MRPE_z']) == \
+                pytest.approx((3.0, 4.0, 12.0), abs=1e-3)
+            assert out['h36m/miss_rate'] == 0
+
+
 def test_registered():
     from mmpose.registry import METRICS
     assert METRICS.get('MuPoTSMetric') is MuPoTSMetric

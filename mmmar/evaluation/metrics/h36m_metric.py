@@ -6,6 +6,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmpose.registry import METRICS
 
+from mmmar.models.pose_estimators.mar import apply_affine, inverse_input_transform
 from mmmar.structures.skeleton import NUM_JOINTS
 from ..functional import evaluate_h36m, select_single_person
 from .mupots_metric import _get, _np
@@ -16,11 +17,14 @@ class H36MMetric(BaseMetric):
     """MRPE, MRPE_x, MRPE_y, MRPE_z, MPJPE (root-relative), MPJPE_abs in mm.
 
     Ground truth per image: ``raw_ann_info`` (list of annotation dicts, or one dict) with
-    ``keypoints_cam`` (17, 3) mm and optionally ``keypoints_img`` (17, 2) px; else
-    ``gt_instances.keypoints_cam`` and ``gt_instances.keypoints``. Each ground-truth person is
-    paired with one prediction (``pred_instances.keypoints`` (N, 17, 3) mm): the one nearest in
-    2D (mean joint distance between ``transformed_keypoints``/``keypoints_2d`` and the GT 2D
-    pose), else the highest ``bbox_scores``/``scores``, else the first. A person with no
+    ``keypoints_cam`` (17, 3) mm and optionally ``keypoints_img`` (17, 2) px of the original
+    image; else ``gt_instances.keypoints_cam`` and ``gt_instances.keypoints`` (px of the
+    network input, i.e. after the test transforms), which are mapped back to the original
+    image with the inverse of the metainfo ``input_affine`` (the same map that takes the
+    predictions there, see :class:`MARPoseEstimator`). Each ground-truth person is paired with
+    one prediction (``pred_instances.keypoints`` (N, 17, 3) mm): the one nearest in 2D (mean
+    joint distance between ``transformed_keypoints``/``keypoints_2d``, original px, and the GT
+    2D pose), else the highest ``bbox_scores``/``scores``, else the first. A person with no
     prediction is counted in ``miss_rate`` (percent) and left out of the errors.
 
     Args:
@@ -52,6 +56,9 @@ class H36MMetric(BaseMetric):
                                    'nor gt_instances.keypoints_cam')
                 k3 = k3.reshape(-1, NUM_JOINTS, 3)
                 k2 = _np(_get(gi, 'keypoints'))
+                if k2 is not None:  # input px -> original px, the predictions' frame
+                    meta = ds.metainfo if hasattr(ds, 'metainfo') else ds
+                    k2 = apply_affine(k2[..., :2], inverse_input_transform(meta))
                 gt3 = list(k3)
                 gt2 = list(k2.reshape(len(k3), NUM_JOINTS, -1)) if k2 is not None else \
                     [None] * len(k3)
