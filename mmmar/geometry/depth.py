@@ -115,9 +115,16 @@ def geometry_depth_np(uv_root: np.ndarray,
                       *,
                       eps_a: float = GEO_EPS_A,
                       eps_disc: float = GEO_EPS_DISC,
-                      min_depth: float = GEO_MIN_DEPTH) -> np.ndarray:
+                      min_depth: float = GEO_MIN_DEPTH,
+                      return_valid: bool = False):
     """Numpy twin (float64) of :func:`geometry_depth` (Eq. 7-8), same
-    fallbacks."""
+    fallbacks.
+
+    With ``return_valid=True`` returns ``(Z, valid)``: ``valid`` is False
+    where a fallback was taken, i.e. Eq. 7-8 has no solution: the neck
+    projects onto the root (``a <= eps_a``), no real root (discriminant
+    test), a solution not deeper than ``min_depth``, or non-finite values.
+    """
     x_r = pixel_rays_np(uv_root, K)
     x_m = pixel_rays_np(uv_neck, K)
     zrel = np.asarray(zrel_neck, dtype=np.float64)
@@ -131,6 +138,9 @@ def geometry_depth_np(uv_root: np.ndarray,
     den_stable = np.where(use_stable, -b - sqrt_disc, -1.)
     z = np.where(use_stable, 2 * c / den_stable,
                  (-b + sqrt_disc) / (2 * a_safe))
+    if return_valid:
+        valid = (a > eps_a) & disc_ok & np.isfinite(z) & (z > min_depth)
+        return np.maximum(z, min_depth), valid
     return np.maximum(z, min_depth)
 
 

@@ -85,6 +85,7 @@ def estimator():
             decoder=codec,
             init_cfg=None),
         test_cfg=dict(flip_test=False))
+    torch.manual_seed(0)  # deterministic random init
     return MODELS.build(cfg).eval()
 
 
@@ -168,7 +169,8 @@ def test_fusion_modes_and_degenerate_geometry():
     np.testing.assert_allclose(P[:, ROOT], cams[:, ROOT], rtol=1e-3,
                                atol=1.)
     # degenerate: neck on the root with no depth offset -> no geometry
-    # solution; NaN 2D -> person flagged non-finite; output stays finite
+    # solution (fusion falls back to Z_reg); NaN 2D -> person invalid; output
+    # stays finite
     bad = {k: np.array(v, np.float64) for k, v in dec.items()}
     bad['keypoints'][0, NECK] = bad['keypoints'][0, ROOT]
     bad['keypoint_depths'][0, NECK] = 0.
@@ -177,11 +179,95 @@ def test_fusion_modes_and_degenerate_geometry():
     assert not r.geo_valid[0] and r.geo_valid[2]
     assert r.root_depth[0] == pytest.approx(r.depth_reg[0])
     assert r.depth_geo[0] == pytest.approx(r.depth_reg[0])
-    assert list(r.finite) == [True, False, True]
+    assert list(r.valid) == [True, False, True]
+    assert list(r.invalid_reason) == [
+        '', 'non-finite 2D pose or relative depths', '']
     for k in ('keypoints', 'root_depth', 'depth_geo', 'sigma_geo'):
         assert np.isfinite(r.get(k)).all()
     with pytest.raises(ValueError):
         MARDepthFusion(mode='bad')
+
+
+def _three_people(root_depth_offset=(0., 0., 0.)):
+    K = make_K(f=300., w=W, h=H)
+    cams, kpts = grid_people(3, K, W, H)
+    f = np.sqrt(K[0, 0] * K[1, 1])
+    dec = dict(
+        keypoints=kpts.astype(np.float64),
+        keypoint_depths=(cams[..., 2] - cams[:, ROOT:ROOT + 1, 2]).astype(
+            np.float64),
+        root_depth=cams[:, ROOT, 2] / f + np.asarray(root_depth_offset),
+        log_sigma_reg=np.log(np.array([1., 2., 4.])),
+        log_sigma_geo=np.log(np.array([2., 1., 4.])))
+    return dec, K, cams, f
+
+
+def test_fusion_geo_mode_is_pure_geometry():
+    dec, K, cams, f = _three_people()
+    ref = MARDepthFusion(mode='geo', omega=500.)(dec, K)
+    # the template's torso is 500 mm -> Z_geo = the true root depth
+    np.testing.assert_allclose(ref.root_depth, cams[:, ROOT, 2], rtol=1e-4)
+    # the regression branch does not matter at all: negative, NaN and a
+    # Z_reg 10x off (outside the fusion's ratio check) give the same output
+    bad = dict(dec, root_depth=np.array([-1.0, np.nan, 10 * dec['root_depth'][2]]),
+               log_sigma_reg=np.array([0., np.inf, 3.]))
+    r = MARDepthFusion(mode='geo', omega=500.)(bad, K)
+    np.testing.assert_allclose(r.root_depth, ref.root_depth, rtol=1e-6)
+    np.testing.assert_allclose(r.keypoints, ref.keypoints, rtol=1e-6)
+    assert list(r.valid) == [True, True, True] and r.geo_valid.all()
+    assert list(r.invalid_reason) == ['', '', '']
+    # no geometry solution (neck on the root, no depth offset) -> dropped in
+    # 'geo' mode, even with a perfect Z_reg
+    deg = {k: np.array(v, np.float64) for k, v in dec.items()}
+    deg['keypoints'][1, NECK] = deg['keypoints'][1, ROOT]
+    deg['keypoint_depths'][1, NECK] = 0.
+    r = MARDepthFusion(mode='geo', omega=500.)(deg, K)
+    assert list(r.valid) == [True, False, True]
+    assert list(r.invalid_reason) == ['', 'no geometry solution', '']
+
+
+def test_fusion_drops_only_without_a_valid_depth_for_the_mode():
+    dec, K, cams, f = _three_people()
+    z_true = cams[:, ROOT, 2]
+    neg = dict(dec, root_depth=np.array([-0.5, np.nan, dec['root_depth'][2]]))
+    # 'fusion': Z_geo is still valid for both -> kept on Z_geo alone
+    r = MARDepthFusion(mode='fusion', omega=500.)(neg, K)
+    np.testing.assert_allclose(r.root_depth[:2], z_true[:2], rtol=1e-4)
+    assert list(r.valid) == [True, True, True]
+    assert list(r.geo_valid) == [True, True, True]
+    s1, s2 = r.sigma_reg[2], r.sigma_geo[2]
+    assert r.root_depth[2] == pytest.approx(
+        (r.depth_reg[2] / s1 + r.depth_geo[2] / s2) / (1 / s1 + 1 / s2), rel=1e-5)
+    # 'reg': Z_reg <= 0 / NaN have no depth -> invalid, with the real reason
+    r = MARDepthFusion(mode='reg', omega=500.)(neg, K)
+    assert list(r.valid) == [False, False, True]
+    assert list(r.invalid_reason) == ['Z_reg <= 0', 'non-finite Z_reg', '']
+    # 'fusion' with neither depth -> invalid, both reasons named
+    deg = {k: np.array(v, np.float64) for k, v in neg.items()}
+    deg['keypoints'][0, NECK] = deg['keypoints'][0, ROOT]
+    deg['keypoint_depths'][0, NECK] = 0.
+    r = MARDepthFusion(mode='fusion', omega=500.)(deg, K)
+    assert list(r.valid) == [False, True, True]
+    assert r.invalid_reason[0] == 'Z_reg <= 0 and no geometry solution'
+    for k in ('keypoints', 'root_depth', 'depth_reg', 'depth_geo', 'sigma_geo'):
+        assert np.isfinite(r.get(k)).all(), k
+
+
+def test_estimator_warning_names_the_real_reason(estimator, monkeypatch):
+    import mmmar.models.pose_estimators.mar as mar_mod
+    logged = []
+    monkeypatch.setattr(mar_mod, 'print_log',
+                        lambda msg, **kw: logged.append(msg))
+    dec, K, cams, f = _three_people()
+    neg = dict(dec, root_depth=np.array([-0.5, -0.2, dec['root_depth'][2]]))
+    pred = MARDepthFusion(mode='reg', omega=500.)(neg, K)
+    ds = PoseDataSample(metainfo=dict(img_path='neg.jpg', cam_param=dict(K=K)))
+    p = estimator.add_pred_to_datasample([pred], None, [ds])[0].pred_instances
+    assert p.keypoints.shape == (1, J, 3)
+    np.testing.assert_allclose(p.depth_reg, cams[2:, ROOT, 2], rtol=1e-5)
+    assert len(logged) == 1
+    assert 'dropped 2 of 3 people in neg.jpg: 2 with Z_reg <= 0' in logged[0]
+    assert 'non-finite' not in logged[0]
 
 
 def test_estimator_drops_non_finite_people(estimator):
@@ -189,20 +275,32 @@ def test_estimator_drops_non_finite_people(estimator):
     cams, kpts = grid_people(2, K, W, H)
     enc = encode(estimator.head.decoder, kpts, cams, K)
     outs = perfect_outputs(enc)
-    # NaN regression depth everywhere -> every person dropped, N = 0
+    # NaN regression depth everywhere: 'reg' has no valid depth -> every
+    # person dropped, N = 0; 'fusion' still has Z_geo -> both kept, on it
     outs['root_depth'] = torch.full_like(outs['root_depth'], float('nan'))
     ds = PoseDataSample(metainfo=dict(img_path='nan.jpg',
                                       cam_param=dict(K=K)))
-    preds = estimator.head.predict_from_outputs(outs, [ds])
+    fusion = estimator.head.fusion
+    try:
+        estimator.head.fusion = MARDepthFusion(mode='reg', omega=500.)
+        preds = estimator.head.predict_from_outputs(outs, [ds])
+    finally:
+        estimator.head.fusion = fusion
     p = estimator.add_pred_to_datasample(preds, None, [ds])[0].pred_instances
     assert p.keypoints.shape == (0, J, 3)
     assert p.keypoints_2d.shape == (0, J, 2)
     assert p.scores.shape == (0, )
+    preds = estimator.head.predict_from_outputs(outs, [ds])
+    p = estimator.add_pred_to_datasample(preds, None, [ds])[0].pred_instances
+    assert p.keypoints.shape == (2, J, 3) and p.geo_valid.all()
+    np.testing.assert_allclose(np.sort(p.root_depth), np.sort(cams[:, ROOT, 2]),
+                               rtol=0.15)
 
 
 def test_predict_end_to_end_with_flip(estimator):
     K = make_K(f=300., w=W, h=H)
-    inputs = torch.randint(0, 255, (1, 3, H, W)).float()
+    g = torch.Generator().manual_seed(0)
+    inputs = torch.randint(0, 255, (1, 3, H, W), generator=g).float()
     ds = PoseDataSample(metainfo=dict(img_path='rand.jpg',
                                       cam_param=dict(K=K), input_size=(W, H)))
     estimator.test_cfg = dict(flip_test=True)
@@ -274,10 +372,21 @@ def test_estimator_drops_only_the_non_finite_person(estimator):
     outs['root_depth'][0, 0, y - 3:y + 4, x - 3:x + 4] = float('inf')
     ds = PoseDataSample(metainfo=dict(img_path='inf.jpg',
                                       cam_param=dict(K=K)))
-    preds = estimator.head.predict_from_outputs(outs, [ds])
+    # 'reg': the person with Z_reg = inf has no depth -> only the other one
+    fusion = estimator.head.fusion
+    try:
+        estimator.head.fusion = MARDepthFusion(mode='reg', omega=500.)
+        preds = estimator.head.predict_from_outputs(outs, [ds])
+    finally:
+        estimator.head.fusion = fusion
     p = estimator.add_pred_to_datasample(preds, None, [ds])[0].pred_instances
     assert p.keypoints.shape == (1, J, 3)
     np.testing.assert_allclose(p.depth_reg, cams[1:, ROOT, 2], rtol=1e-4)
+    # 'fusion': that person keeps its geometry depth (the only valid one)
+    preds = estimator.head.predict_from_outputs(outs, [ds])
+    p = estimator.add_pred_to_datasample(preds, None, [ds])[0].pred_instances
+    assert p.keypoints.shape == (2, J, 3) and p.geo_valid.all()
+    np.testing.assert_allclose(np.sort(p.root_depth), np.sort(cams[:, ROOT, 2]), rtol=0.15)
 
 
 def test_paper_config_builds():
@@ -289,6 +398,7 @@ def test_paper_config_builds():
     assert cfg.model.head.decoder.type == 'MARCodec'
     cfg.model.backbone.init_cfg = None
     init_default_scope('mmpose')
+    torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     n = sum(p.numel() for p in model.parameters()) / 1e6
     assert 31.0 < n < 32.5, n  # paper: 32.04 M

@@ -29,7 +29,9 @@ class MARPoseEstimator(BottomupPoseEstimator):
     plus the head/codec's own options): the head returns input-image poses
     and this class
 
-    - drops people with non-finite outputs (logged warning);
+    - drops the people the fusion marked invalid (no valid root depth for
+      its mode, non-finite 2D pose) and any person with a non-finite
+      output, with a logged warning that names the reasons;
     - maps the 2D predictions (``keypoints_2d``, ``bboxes``) back to the
       original image with the inverse of ``metainfo['input_affine']``
       (2x3, original -> input). Camera-space 3D is left unchanged: the input
@@ -73,23 +75,35 @@ def _sample_name(data_sample) -> str:
 
 
 def drop_non_finite(pred: InstanceData, data_sample) -> InstanceData:
-    """Keep the people whose every numeric field is finite (and whose
-    ``finite`` flag, if any, is set); warn about the others."""
+    """Keep the people whose ``valid`` flag (set by :class:`MARDepthFusion`),
+    if any, is set and whose every numeric field is finite; warn about the
+    others with their reasons (the fusion's ``invalid_reason``, or
+    "non-finite network outputs")."""
     n = len(pred.scores) if 'scores' in pred else 0
     if n == 0:
         return empty_predictions(_num_joints(pred))
-    keep = np.ones(n, bool)
-    if 'finite' in pred:
-        keep &= np.asarray(pred.finite, bool)
+    reasons = np.full(n, '', dtype=object)
+    if 'valid' in pred:
+        why = np.asarray(pred.invalid_reason, dtype=object) \
+            if 'invalid_reason' in pred else np.full(n, 'invalid', object)
+        bad = ~np.asarray(pred.valid, bool)
+        reasons[bad] = [w or 'invalid' for w in why[bad]]
+    finite = np.ones(n, bool)
     for key in _PERSON_FIELDS:
         if key in pred:
             v = np.asarray(pred.get(key))
             if v.dtype.kind == 'f':
-                keep &= np.isfinite(v.reshape(n, -1)).all(1)
+                finite &= np.isfinite(v.reshape(n, -1)).all(1)
+    reasons[(reasons == '') & ~finite] = 'non-finite network outputs'
+    keep = reasons == ''
     if not keep.all():
+        counts = {}
+        for r in reasons[~keep]:
+            counts[r] = counts.get(r, 0) + 1
+        detail = ', '.join(f'{c} with {r}' for r, c in sorted(counts.items()))
         print_log(
             f'MARPoseEstimator: dropped {int((~keep).sum())} of {n} people '
-            f'with non-finite network outputs in {_sample_name(data_sample)}',
+            f'in {_sample_name(data_sample)}: {detail}',
             logger='current', level=30)
     out = InstanceData()
     for key in _PERSON_FIELDS:

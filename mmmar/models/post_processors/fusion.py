@@ -12,17 +12,26 @@
 3. fused root depth ``Z = fuse_depths(Z_reg, s1, Z_geo, s2)`` (Eq. 12);
 4. ``P_k = (Z + Zr_k) K^-1 [u_k, v_k, 1]^T`` (Eq. 1).
 
-``mode`` selects the root depth for ablations: ``'fusion'`` (Eq. 12),
-``'reg'`` (Z_reg only) or ``'geo'`` (Z_geo only).
+``mode`` selects the root depth for ablations; each mode uses only its own
+depth(s) and a person is dropped only when no valid depth exists for the mode:
 
-Fallback: when the geometry is degenerate for a person (non-finite inputs, no
-positive solution -- ``geometry_depth`` clamped it to its minimum depth --,
-a non-finite result, or ``Z_geo / Z_reg`` outside ``[1/r, r]`` with
-``r = geo_ratio_limit``) ``depth_geo`` is set to ``depth_reg`` and the fused
-depth to ``depth_reg`` (in every mode); ``geo_valid`` records it. Nothing
-non-finite is ever emitted: people whose regression depth or 2D pose is not
-finite are dropped by the estimator (see ``MARPoseEstimator``); this class
-marks them in ``finite``.
+* ``'reg'``: Z_reg only; valid when finite and > 0.
+* ``'geo'``: Z_geo only (pure geometry: the regression branch is not read);
+  valid when Eq. 7-8 has a solution (``geometry_depth_np(..., return_valid=True)``:
+  the neck does not project onto the root, a real root exists and is deeper
+  than the geometry's minimum depth).
+* ``'fusion'``: Eq. 12 when both are valid, the geometry is not degenerate
+  relative to the regression (``Z_geo / Z_reg`` inside ``[1/r, r]``,
+  ``r = geo_ratio_limit``) and ``sigma_geo`` is finite; else Z_reg alone when it
+  is valid; else Z_geo alone when it is valid.
+
+``geo_valid`` records whether Z_geo entered the root depth (in ``'reg'`` mode:
+whether it would have been fused); where it did not, ``depth_geo`` and
+``sigma_geo`` report the regression values. Nothing non-finite is ever emitted:
+people without a valid depth for the mode, or with a non-finite 2D pose /
+relative depth, are marked ``valid = False`` with the reason in
+``invalid_reason`` (e.g. ``'Z_reg <= 0'``, ``'no geometry solution'``) and
+dropped by the estimator (see ``MARPoseEstimator``), which logs the reasons.
 """
 from typing import Optional
 
@@ -33,7 +42,6 @@ from mmpose.registry import MODELS
 
 from mmmar.geometry import back_project_np, focal_of, fuse_depths_np, \
     geometry_depth_np
-from mmmar.geometry.depth import GEO_MIN_DEPTH
 from mmmar.structures.skeleton import NECK, NUM_JOINTS, ROOT
 
 #: fields every decoded-pose input needs (canonical names, see ``__call__``)
@@ -71,10 +79,11 @@ class MARDepthFusion:
             when the decoded poses carry no ``torso_length``.
         root_index (int), neck_index (int): Joint indices of the torso.
         log_sigma_range (tuple): log-sigma values are clipped to this range.
-        geo_ratio_limit (float): The geometry depth counts as degenerate when
-            ``Z_geo / Z_reg`` is outside ``[1 / r, r]`` (the torso vector is
-            then too short/long to be trusted, e.g. a wrongly decoded neck);
-            ``None``/0 disables the check. Defaults to 3 (the training clamp
+        geo_ratio_limit (float): ``'fusion'`` mode: the geometry depth is not
+            fused when ``Z_geo / Z_reg`` is outside ``[1 / r, r]`` (the torso
+            vector is then too short/long to be trusted, e.g. a wrongly
+            decoded neck); ``None``/0 disables the check. Not used in
+            ``'geo'`` mode (pure geometry). Defaults to 3 (the training clamp
             of ``MARHead.geo_clamp_ratio``).
     """
 
@@ -114,7 +123,9 @@ class MARDepthFusion:
             ``keypoints_2d`` (N, J, 2) px, ``keypoint_scores``, ``scores``,
             ``bbox_scores``, ``root_depth`` (fused, mm), ``depth_reg``,
             ``depth_geo``, ``sigma_reg``, ``sigma_geo`` (mm),
-            ``geo_valid`` (bool), ``finite`` (bool), ``bboxes`` (N, 4).
+            ``geo_valid`` (bool), ``valid`` (bool: the person has a finite
+            2D pose and a valid depth for the mode), ``invalid_reason`` (N,)
+            str ('' when valid), ``bboxes`` (N, 4).
         """
         get = decoded.get
         missing = [k for k in REQUIRED if get(k, None) is None]
@@ -142,32 +153,21 @@ class MARDepthFusion:
         scores = scores_k.mean(1) if scores is None else \
             np.asarray(scores, np.float64).reshape(N)
 
-        z_geo, geo_valid = self.geometry(uv, zrel, K, get('torso_length',
-                                                         None))
-        finite = np.isfinite(z_reg) & (z_reg > 0) & np.isfinite(s_reg) & \
-            np.isfinite(uv).all((1, 2)) & np.isfinite(zrel).all(1)
-        geo_valid &= finite & np.isfinite(s_geo)
-        if self.geo_ratio_limit:
-            with np.errstate(all='ignore'):
-                ratio = z_geo / z_reg
-            r = self.geo_ratio_limit
-            geo_valid &= (ratio >= 1 / r) & (ratio <= r)
+        pose_ok = np.isfinite(uv).all((1, 2)) & np.isfinite(zrel).all(1)
+        z_geo, geo_ok = self.geometry(uv, zrel, K, get('torso_length', None))
+        geo_ok &= pose_ok
+        z, valid, geo_valid, reason = self.select_depth(
+            z_reg, s_reg, z_geo, s_geo, geo_ok, pose_ok)
+        reg_ok = np.isfinite(z_reg) & (z_reg > 0) & np.isfinite(s_reg)
         z_geo = np.where(geo_valid, z_geo, z_reg)
         s_geo = np.where(geo_valid, s_geo, s_reg)
-        if self.mode == 'reg':
-            z = z_reg
-        elif self.mode == 'geo':
-            z = z_geo
-        else:
-            z = np.where(geo_valid, fuse_depths_np(z_reg, s_reg, z_geo, s_geo),
-                         z_reg)
 
-        # neutralise non-finite people so the arrays stay finite; the
-        # estimator drops them (``finite`` = False)
-        safe = finite[:, None]
+        # neutralise the invalid people so the arrays stay finite; the
+        # estimator drops them (``valid`` = False)
+        safe = valid[:, None]
         uv = np.where(safe[..., None], uv, 0.)
         zrel = np.where(safe, zrel, 0.)
-        z = np.where(finite, z, 1.)
+        z = np.where(valid, z, 1.)
         cam = back_project_np(uv, z[:, None] + zrel, K)
         bboxes = get('bboxes', None)
         if bboxes is None:
@@ -186,13 +186,54 @@ class MARDepthFusion:
             scores=f32(scores),
             bbox_scores=f32(scores),
             root_depth=f32(z),
-            depth_reg=f32(np.where(finite, z_reg, 1.)),
-            depth_geo=f32(np.where(finite, z_geo, 1.)),
+            depth_reg=f32(np.where(reg_ok | valid, z_reg, 1.)),
+            depth_geo=f32(np.where(geo_valid | reg_ok, z_geo, 1.)),
             sigma_reg=f32(s_reg),
             sigma_geo=f32(s_geo),
             geo_valid=geo_valid,
-            finite=finite,
+            valid=valid,
+            invalid_reason=reason,
             bboxes=f32(np.asarray(bboxes).reshape(N, 4)))
+
+    def select_depth(self, z_reg, s_reg, z_geo, s_geo, geo_ok, pose_ok):
+        """The root depth of ``self.mode`` per person and why it is missing.
+
+        Args:
+            z_reg, s_reg, z_geo, s_geo (np.ndarray): (N,) mm.
+            geo_ok (np.ndarray): (N,) Eq. 7-8 has a valid solution.
+            pose_ok (np.ndarray): (N,) the 2D pose and relative depths are
+                finite.
+
+        Returns:
+            tuple: root depth (N,) mm (meaningless where not valid), valid
+            (N,) bool, geo_valid (N,) bool (Z_geo enters the root depth;
+            ``'reg'`` mode: would be fused), reason (N,) str ('' if valid).
+        """
+        reg_ok = pose_ok & np.isfinite(z_reg) & np.isfinite(s_reg) & \
+            (z_reg > 0)
+        fusable = reg_ok & geo_ok & np.isfinite(s_geo)
+        if self.geo_ratio_limit:
+            with np.errstate(all='ignore'):
+                ratio = z_geo / z_reg
+            r = self.geo_ratio_limit
+            fusable &= (ratio >= 1 / r) & (ratio <= r)
+        reg_why = np.where(
+            np.isfinite(z_reg) & np.isfinite(s_reg),
+            np.where(z_reg > 0, '', 'Z_reg <= 0'), 'non-finite Z_reg')
+        geo_why = np.where(geo_ok, '', 'no geometry solution')
+        if self.mode == 'reg':
+            z, valid, geo_valid, why = z_reg, reg_ok, fusable, reg_why
+        elif self.mode == 'geo':
+            z, valid, geo_valid, why = z_geo, geo_ok, geo_ok, geo_why
+        else:
+            geo_valid = fusable | (geo_ok & ~reg_ok)
+            with np.errstate(all='ignore'):
+                fused = fuse_depths_np(z_reg, s_reg, z_geo, s_geo)
+            z = np.where(fusable, fused, np.where(reg_ok, z_reg, z_geo))
+            valid = reg_ok | geo_ok
+            why = np.char.add(np.char.add(reg_why, ' and '), geo_why)
+        why = np.where(pose_ok, why, 'non-finite 2D pose or relative depths')
+        return z, valid, geo_valid, np.where(valid, '', why).astype(str)
 
     def geometry(self, uv: np.ndarray, zrel: np.ndarray, K: np.ndarray,
                  torso_length: Optional[np.ndarray] = None):
@@ -210,9 +251,9 @@ class MARDepthFusion:
         ok = np.isfinite(uv_r).all(1) & np.isfinite(uv_m).all(1) & \
             np.isfinite(zr_m)
         with np.errstate(all='ignore'):
-            z = geometry_depth_np(
+            z, solved = geometry_depth_np(
                 np.where(ok[:, None], uv_r, 0.),
                 np.where(ok[:, None], uv_m, 1.), np.where(ok, zr_m, 0.), K,
-                omega)
-        valid = ok & np.isfinite(z) & (z > GEO_MIN_DEPTH * (1 + 1e-6))
+                omega, return_valid=True)
+        valid = ok & solved
         return np.where(valid, z, 0.), valid
