@@ -5,13 +5,17 @@ rounding), learnable, and deterministic from a seed.
 
 * **Poses**: joint-angle sampling on the MuPoTS kinematic tree (``skeleton.PARENTS``) with
   plausible bone lengths (adult proportions, per-person scale 0.85-1.15 and a small symmetric
-  per-bone jitter), a uniformly random facing direction, limited joint ranges (standing,
-  walking, arms raised, sitting/crouching modes).
+  per-bone jitter; version 2: children and adults 0.55-1.2, see
+  :func:`~mmmar.datasets.synthetic.benchmark.sample_body_scales`), a uniformly random facing
+  direction, limited joint ranges (standing, walking, arms raised, sitting/crouching modes).
 * **Camera**: pinhole ``K = [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]``; one camera per sequence,
-  focal length varied between sequences (``focal_range``, pixels), principal point near the
-  image centre. Camera space: X right, Y down, Z forward, millimetres.
+  focal length varied between sequences (``focal_range`` in pixels, or ``fov_range``, a
+  horizontal field of view in degrees), principal point near the image centre. Camera
+  space: X right, Y down, Z forward, millimetres.
 * **Placement**: pelvis depths in ``depth_range`` (default 2.5-9 m), people spread over the
-  image, no two people within 0.5 m of each other in the ground plane.
+  image (version 2: pelvises also beyond the left/right border and low in the image, so that
+  people are cut by the border), no two people within 0.5 m of each other in the ground
+  plane.
 * **Rendering**: every person is a set of filled capsules (one per limb, a disc for the head),
   each body part with its own fixed colour (plus a small per-person jitter) so that parts are
   learnable; people are painted far-to-near (painter's order by pelvis depth) so nearer people
@@ -25,29 +29,17 @@ rounding), learnable, and deterministic from a seed.
   ``bbox`` (xywh of the projected joints, padded by the limb radius, clipped to the image),
   ``is_valid`` = 1.
 
-Output layout of :func:`generate_synthetic_dataset` (``out_dir``)::
-
-    images/TS1/img_000000.jpg ... images/TS<n>/img_<k>.jpg
-    annotations/synthetic_train.json   (sequences TS<t+1>..TS<n>)
-    annotations/synthetic_test.json    (sequences TS1..TS<t>, t = num_test_sequences)
-
-with ``images[i]`` = ``dict(id, file_name='TS1/img_000000.jpg', width, height, f=[fx, fy],
-c=[cx, cy], intrinsic=[fx, fy, cx, cy], seq_name='TS1', frame_idx)`` and ``annotations[j]`` =
-``dict(id, image_id, category_id=1, keypoints_cam (17x3 mm), keypoints_img (17x2 px),
-keypoints_vis (17, 0/1), keypoints_univ (17x3 mm), bbox [x, y, w, h], area, iscrowd=0,
-num_keypoints, is_valid=1)``. Use ``data_prefix=dict(img=<out_dir>/images/)`` with
-:class:`~mmmar.datasets.MuPoTS3DDataset` or :class:`~mmmar.datasets.MuCo3DHPDataset`.
+The writer (:func:`~mmmar.datasets.synthetic.generate_synthetic_dataset`, the layout and the
+splits) is :mod:`~mmmar.datasets.synthetic.writer`; the presets, the v2 body-size and camera
+models and the statistics are :mod:`~mmmar.datasets.synthetic.benchmark`.
 """
-import json
-import os
-import os.path as osp
-import time
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 from mmmar.structures.skeleton import LIMBS, NUM_JOINTS, PARENTS, ROOT
+from .benchmark import HEAD_EXPONENT, V2_ROOT_U, V2_ROOT_V, sample_body_scales
 
 # ----------------------------------------------------------------------------------------
 # body model
@@ -73,6 +65,9 @@ _REST_OFFSETS = np.array([
     [0, -225, 0],  # 15 spine      <- pelvis
     [0, -105, -15],  # 16 head       <- neck
 ], dtype=np.float64)
+
+#: Joints whose bone to the parent is part of the head (head, head_top).
+_HEAD_BONES = [16, 0]
 
 #: Joints whose bone-length jitter is shared (left/right symmetric).
 _JITTER_GROUP = np.array([0, 1, 2, 3, 4, 2, 3, 4, 5, 6, 7, 5, 6, 7, 8, 9, 10])
@@ -131,16 +126,28 @@ def _u(rng, lo, hi, n):
     return rng.uniform(np.deg2rad(lo), np.deg2rad(hi), n)
 
 
-def sample_poses(rng: np.random.Generator, num: int) -> np.ndarray:
+def sample_poses(rng: np.random.Generator, num: int,
+                 scales: Optional[np.ndarray] = None) -> np.ndarray:
     """Sample ``num`` root-relative 3D poses (num, 17, 3) in mm, pelvis at the origin.
 
     Joint-angle sampling on the kinematic tree: ``R_j = R_parent(j) @ R_local(j)`` and
     ``P_c = P_p + R_p @ (s * offset_c)`` for every bone (p, c).
+
+    Args:
+        rng: The random generator.
+        num: Number of poses.
+        scales: Per-person body scales (num,); None draws U(0.85, 1.15) (v1). Given scales
+            shrink the head bones less (``scale ** HEAD_EXPONENT``: children's heads are
+            relatively larger), see :mod:`~mmmar.datasets.synthetic.benchmark`.
     """
     n = num
-    scale = rng.uniform(0.85, 1.15, n)
+    if scales is None:
+        scale = np.broadcast_to(rng.uniform(0.85, 1.15, n)[:, None], (n, NUM_JOINTS))
+    else:
+        scale = np.repeat(np.asarray(scales, np.float64).reshape(n, 1), NUM_JOINTS, 1)
+        scale[:, _HEAD_BONES] = scale[:, _HEAD_BONES] ** HEAD_EXPONENT
     jitter = rng.uniform(0.94, 1.06, (n, 11))[:, _JITTER_GROUP]
-    offsets = _REST_OFFSETS[None] * (scale[:, None] * 1.0)[:, :, None] * jitter[:, :, None]
+    offsets = _REST_OFFSETS[None] * scale[:, :, None] * jitter[:, :, None]
 
     sitting = rng.random(n) < 0.2
     eye = np.broadcast_to(np.eye(3), (n, 3, 3))
@@ -185,17 +192,20 @@ def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
 
 def place_people(rng: np.random.Generator, num: int, K: np.ndarray, img_size: Tuple[int, int],
                  depth_range=(2500., 9000.), min_sep: float = 500.,
-                 max_tries: int = 50) -> np.ndarray:
+                 max_tries: int = 50, u_range=(0.08, 0.92),
+                 v_range=(0.35, 0.8)) -> np.ndarray:
     """Root (pelvis) positions (num, 3) in camera mm, spread over the image, >= ``min_sep``
-    apart in the X-Z plane (fewer rows if no room is found)."""
+    apart in the X-Z plane (fewer rows if no room is found). The pelvis projects to
+    ``u ~ U(u_range) * w``, ``v ~ U(v_range) * h`` (fractions; outside [0, 1] puts the
+    pelvis beyond the border)."""
     w, h = img_size
     Kinv = np.linalg.inv(K)
     roots = []
     for _ in range(num):
         for _ in range(max_tries):
             z = rng.uniform(*depth_range)
-            u = rng.uniform(0.08 * w, 0.92 * w)
-            v = rng.uniform(0.35 * h, 0.8 * h)
+            u = rng.uniform(u_range[0] * w, u_range[1] * w)
+            v = rng.uniform(v_range[0] * h, v_range[1] * h)
             r = Kinv @ np.array([u, v, 1.0]) * z
             if all(np.hypot(r[0] - q[0], r[2] - q[2]) >= min_sep for q in roots):
                 roots.append(r)
@@ -242,8 +252,12 @@ def random_background(rng: np.random.Generator, img_size: Tuple[int, int]) -> np
 
 def render_people(img: np.ndarray, poses_cam: np.ndarray, K: np.ndarray,
                   colors: Optional[np.ndarray] = None,
-                  rng: Optional[np.random.Generator] = None) -> Tuple[np.ndarray, np.ndarray]:
+                  rng: Optional[np.random.Generator] = None,
+                  radius_scale: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Paint people (P, 17, 3 mm, camera space) far-to-near onto ``img`` (modified in place).
+
+    ``radius_scale`` (P,) multiplies each person's limb and head radii (thinner children);
+    None keeps the adult radii.
 
     Returns ``(img, keypoints_vis)`` with ``keypoints_vis`` (P, 17) int: 1 iff the joint
     projects inside the image, is in front of the camera and is not covered by a nearer
@@ -264,6 +278,7 @@ def render_people(img: np.ndarray, poses_cam: np.ndarray, K: np.ndarray,
     order = np.argsort(-poses_cam[:, ROOT, 2], kind='stable')  # far to near
     sh = 4  # sub-pixel bits for cv2 drawing
     S = float(1 << sh)
+    rs = np.ones(P) if radius_scale is None else np.asarray(radius_scale, np.float64)
     for i in order:
         pose = poses_cam[i]
         lab_val = int(i) + 1
@@ -274,10 +289,10 @@ def render_people(img: np.ndarray, poses_cam: np.ndarray, K: np.ndarray,
             zmid = 0.5 * (pose[a, 2] + pose[b, 2])
             if (a, b) == (16, 0):
                 c = 0.5 * (uv[i, a] + uv[i, b])
-                r = max(fx * _HEAD_RADIUS / zmid, 1.0)
+                r = max(fx * _HEAD_RADIUS * rs[i] / zmid, 1.0)
                 prims.append((zmid, 'disc', c, None, r, li))
             else:
-                r = max(fx * _LIMB_RADIUS[(a, b)] / zmid, 1.0)
+                r = max(fx * _LIMB_RADIUS[(a, b)] * rs[i] / zmid, 1.0)
                 prims.append((zmid, 'caps', uv[i, a], uv[i, b], r, li))
         prims.sort(key=lambda t: -t[0])  # self-occlusion: far parts of a person first
         for _, kind, p0, p1, r, li in prims:
@@ -305,113 +320,27 @@ def render_people(img: np.ndarray, poses_cam: np.ndarray, K: np.ndarray,
     return img, vis
 
 
-def _bbox_xywh(uv: np.ndarray, pad: float, w: int, h: int) -> list:
-    x0, y0 = uv.min(0) - pad
-    x1, y1 = uv.max(0) + pad
-    x0, x1 = np.clip([x0, x1], 0, w - 1)
-    y0, y1 = np.clip([y0, y1], 0, h - 1)
-    return [float(x0), float(y0), float(max(x1 - x0, 0.)), float(max(y1 - y0, 0.))]
-
-
-def _r(a, nd):
-    return np.round(np.asarray(a, dtype=np.float64), nd).tolist()
-
-
 def render_image(seed: Sequence[int], K: np.ndarray, img_size=(512, 512), num_people=1,
-                 depth_range=(2500., 9000.)) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One synthetic image: returns ``(img BGR uint8, poses_cam (P,17,3) mm, vis (P,17))``."""
+                 depth_range=(2500., 9000.),
+                 version: int = 1) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One synthetic image: returns ``(img BGR uint8, poses_cam (P,17,3) mm, vis (P,17))``.
+
+    ``version`` 1: adult bodies, pelvises inside the image; 2: the v2 body sizes (children
+    and adults, radii scaled with the body) and pelvises up to beyond the left/right border
+    and low in the image (people cut by the border), see
+    :mod:`~mmmar.datasets.synthetic.benchmark`."""
+    if version not in (1, 2):
+        raise ValueError(f'synthetic generator version must be 1 or 2, got {version!r}')
     rng = np.random.default_rng(list(seed))
-    roots = place_people(rng, num_people, K, img_size, depth_range)
-    poses = sample_poses(rng, len(roots)) + roots[:, None]
+    if version == 1:
+        roots = place_people(rng, num_people, K, img_size, depth_range)
+        poses = sample_poses(rng, len(roots)) + roots[:, None]
+        scales = None
+    else:
+        roots = place_people(rng, num_people, K, img_size, depth_range,
+                             u_range=V2_ROOT_U, v_range=V2_ROOT_V)
+        scales = sample_body_scales(rng, len(roots))
+        poses = sample_poses(rng, len(roots), scales) + roots[:, None]
     img = random_background(rng, img_size)
-    img, vis = render_people(img, poses, K, rng=rng)
+    img, vis = render_people(img, poses, K, rng=rng, radius_scale=scales)
     return img, poses, vis
-
-
-def _sample_num_people(rng, lo, hi):
-    ns = np.arange(lo, hi + 1)
-    p = 1.0 / ns ** 0.8
-    return int(rng.choice(ns, p=p / p.sum()))
-
-
-def generate_synthetic_dataset(out_dir: str,
-                               num_images: int = 200,
-                               num_sequences: int = 10,
-                               num_test_sequences: int = 2,
-                               img_size: Tuple[int, int] = (512, 512),
-                               min_people: int = 1,
-                               max_people: int = 20,
-                               depth_range: Tuple[float, float] = (2500., 9000.),
-                               focal_range: Tuple[float, float] = (350., 900.),
-                               seed: int = 0,
-                               jpeg_quality: int = 92,
-                               verbose: bool = False) -> Dict[str, str]:
-    """Write a synthetic dataset (images + MuPoTS/MuCo-format JSON) under ``out_dir``.
-
-    ``num_images`` are spread evenly over ``num_sequences`` sequences TS1..TSn (one camera
-    each); sequences TS1..TS<num_test_sequences> form the test split, the rest the train
-    split. Deterministic from ``seed`` (each image uses ``default_rng([seed, seq, frame])``).
-
-    Returns a dict with ``img_dir``, ``train_json``, ``test_json``, ``num_train``,
-    ``num_test`` and ``seconds``.
-    """
-    t0 = time.time()
-    w, h = int(img_size[0]), int(img_size[1])
-    assert 1 <= min_people <= max_people
-    assert 0 <= num_test_sequences <= num_sequences and num_sequences >= 1
-    img_dir = osp.join(out_dir, 'images')
-    ann_dir = osp.join(out_dir, 'annotations')
-    os.makedirs(ann_dir, exist_ok=True)
-    per_seq = [num_images // num_sequences + (1 if s < num_images % num_sequences else 0)
-               for s in range(num_sequences)]
-    splits = {'train': dict(images=[], annotations=[]), 'test': dict(images=[], annotations=[])}
-    img_id = 0
-    ann_id = 0
-    for s in range(num_sequences):
-        seq_name = f'TS{s + 1}'
-        os.makedirs(osp.join(img_dir, seq_name), exist_ok=True)
-        srng = np.random.default_rng([seed, s, 1 << 30])
-        fx = float(srng.uniform(*focal_range))
-        fy = fx * float(srng.uniform(0.98, 1.02))
-        cx = w / 2.0 + float(srng.normal(0, 0.01 * w))
-        cy = h / 2.0 + float(srng.normal(0, 0.01 * h))
-        K = make_K(fx, fy, cx, cy)
-        split = splits['test' if s < num_test_sequences else 'train']
-        for fi in range(per_seq[s]):
-            rng = np.random.default_rng([seed, s, fi])
-            n = _sample_num_people(rng, min_people, max_people)
-            img, poses, vis = render_image([seed, s, fi, 7], K, (w, h), n, depth_range)
-            file_name = f'{seq_name}/img_{fi:06d}.jpg'
-            cv2.imwrite(osp.join(img_dir, file_name), img,
-                        [int(cv2.IMWRITE_JPEG_QUALITY), int(jpeg_quality)])
-            split['images'].append(
-                dict(id=img_id, file_name=file_name, width=w, height=h, f=[fx, fy],
-                     c=[cx, cy], intrinsic=[fx, fy, cx, cy], seq_name=seq_name,
-                     frame_idx=fi))
-            uv = project(poses, K)
-            for p in range(len(poses)):
-                pad = fx * 120.0 / poses[p, ROOT, 2]
-                bbox = _bbox_xywh(uv[p], pad, w, h)
-                cam = _r(poses[p], 3)
-                split['annotations'].append(
-                    dict(id=ann_id, image_id=img_id, category_id=1, keypoints_cam=cam,
-                         keypoints_img=_r(uv[p], 3), keypoints_vis=vis[p].tolist(),
-                         keypoints_univ=cam, bbox=bbox, area=bbox[2] * bbox[3], iscrowd=0,
-                         num_keypoints=int(vis[p].sum()), is_valid=1))
-                ann_id += 1
-            img_id += 1
-    cats = [dict(id=1, name='person', supercategory='person')]
-    out = dict(img_dir=img_dir)
-    for name, d in splits.items():
-        path = osp.join(ann_dir, f'synthetic_{name}.json')
-        with open(path, 'w') as f:
-            json.dump(dict(info=dict(description='mmmar synthetic multi-person 3D',
-                                     seed=seed, units='mm'),
-                           categories=cats, **d), f)
-        out[f'{name}_json'] = path
-        out[f'num_{name}'] = len(d['images'])
-    out['seconds'] = time.time() - t0
-    if verbose:
-        print(f'synthetic: {num_images} images ({out["num_train"]} train, '
-              f'{out["num_test"]} test) in {out["seconds"]:.1f} s -> {out_dir}')
-    return out
