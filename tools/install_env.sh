@@ -4,6 +4,7 @@
 #   VENV=.venv (default)   where the environment lives; point it at an existing one to reuse it
 #   MMMAR_CACHE            where the built mmcv wheel is cached (default ~/.cache/mmmar)
 #   PYTHON                 interpreter used to create the venv (default python3)
+#   MMMAR_HEARTBEAT_S      seconds between the progress lines of the mmcv compile (default 30)
 #
 # Steps (each names itself when it fails):
 #   1 venv  2 build tools  3 torch  4 mmcv (cached wheel, else built from the sdist with ops, C++20)
@@ -18,6 +19,8 @@ PYTHON="${PYTHON:-python3}"
 CACHE="${MMMAR_CACHE:-$HOME/.cache/mmmar}"
 MMCV_VERSION=2.1.0
 STAMP="$VENV/.mmmar-install-stamp"
+# heartbeat_run: a progress line while the mmcv compile runs (MMMAR_HEARTBEAT_S, default 30 s)
+source "$ROOT/tools/heartbeat.sh"
 
 step() { CURRENT_STEP="$1"; echo "[install] step: $1" >&2; }
 trap 'echo "[install] FAILED at step: ${CURRENT_STEP:-start} (see the output above)" >&2' ERR
@@ -57,7 +60,18 @@ if ! "$PY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$MMCV_V
     # torch 2.14 headers need C++20; mmcv's setup.py forces C++17.
     sed -i 's/-std=c++17/-std=c++20/g; s#/std:c++17#/std:c++20#g' "$BUILD/mmcv-$MMCV_VERSION/setup.py"
     grep -q 'c++20' "$BUILD/mmcv-$MMCV_VERSION/setup.py" || { echo "[install] could not patch mmcv setup.py to C++20" >&2; false; }
-    (cd "$BUILD/mmcv-$MMCV_VERSION" && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+    # objects to compile: the CPU ops, plus the CUDA ones when torch sees a GPU (as mmcv's setup)
+    SRC="$BUILD/mmcv-$MMCV_VERSION"
+    shopt -s nullglob
+    OPS=("$SRC"/mmcv/ops/csrc/pytorch/*.cpp "$SRC"/mmcv/ops/csrc/pytorch/cpu/*.cpp)
+    if [ "${FORCE_CUDA:-0}" = 1 ] || \
+        "$PY" -c "import torch, sys; sys.exit(not torch.cuda.is_available())" 2>/dev/null; then
+      OPS+=("$SRC"/mmcv/ops/csrc/pytorch/cuda/*.cu "$SRC"/mmcv/ops/csrc/pytorch/cuda/*.cpp)
+    fi
+    shopt -u nullglob
+    echo "[install] compiling ${#OPS[@]} mmcv sources; progress every ${MMMAR_HEARTBEAT_S:-30} s" >&2
+    (cd "$SRC" && export MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" && \
+      heartbeat_run "${MMMAR_HEARTBEAT_S:-30}" "mmcv compile" "$SRC/build" "${#OPS[@]}" -- \
       "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$BUILD/dist" .)
     cp "$BUILD"/dist/mmcv-$MMCV_VERSION-*.whl "$CACHE"/
     rm -rf "$BUILD"
