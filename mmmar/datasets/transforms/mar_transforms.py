@@ -16,10 +16,14 @@ A horizontal flip mirrors the camera: ``u -> W - 1 - u`` on the image, ``X -> -X
 flip, and left/right joints swap (``skeleton.FLIP_INDICES``). Then projecting the transformed
 3D joints with the transformed K lands exactly on the transformed 2D joints.
 
+Training and test share one geometry: :class:`MARResizePad` fits the image into the input
+(aspect ratio kept, padded bottom/right) and :class:`MARRandomAffine` draws its random scale /
+rotation / shift around exactly that fit (see its docstring).
+
 Colour jitter: use mmpose's registered ``PhotometricDistortion`` (it only touches ``img``).
 """
 import copy
-from typing import Optional, Sequence, Tuple
+from typing import Tuple
 
 import cv2
 import numpy as np
@@ -27,14 +31,15 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
 from mmpose.registry import TRANSFORMS
+from mmmar.geometry import affine_to_3x3, flip_camera, transform_intrinsics
 from mmmar.structures.skeleton import FLIP_INDICES
 
 _INTERP = dict(nearest=cv2.INTER_NEAREST, bilinear=cv2.INTER_LINEAR,
                bicubic=cv2.INTER_CUBIC, area=cv2.INTER_AREA)
 
 
-def _a3(A: np.ndarray) -> np.ndarray:
-    return np.vstack([np.asarray(A, np.float64).reshape(2, 3), [0., 0., 1.]])
+def _a3(A) -> np.ndarray:
+    return affine_to_3x3(np.asarray(A, np.float64).reshape(2, 3))
 
 
 def _set_K(cam_param: dict, K: np.ndarray) -> dict:
@@ -44,6 +49,39 @@ def _set_K(cam_param: dict, K: np.ndarray) -> dict:
     cam['f'] = (float(K[0, 0]), float(K[1, 1]))
     cam['c'] = (float(K[0, 2]), float(K[1, 2]))
     return cam
+
+
+def _border(pad_val):
+    """``pad_val`` as a cv2 border value (a scalar fills every channel, as numpy does)."""
+    if np.ndim(pad_val) == 0:
+        return (float(pad_val), ) * 4
+    return tuple(float(v) for v in pad_val)
+
+
+def resize_affine(sx: float, sy: float) -> np.ndarray:
+    """The pixel-centre-exact affine (2x3) of a resize by ``(sx, sy)``:
+    ``u' = sx * u + (sx - 1) / 2`` (and the same for v), as ``cv2.resize`` samples."""
+    return np.array([[sx, 0., 0.5 * sx - 0.5], [0., sy, 0.5 * sy - 0.5]])
+
+
+def fit_size(img_hw: Tuple[int, int], input_size: Tuple[int, int],
+             scale: float = 1.0) -> Tuple[int, int]:
+    """Size (w, h) of the image resized to fit ``input_size`` (aspect ratio kept, the long
+    side touching), times ``scale``; the fit itself (``scale=1``) never exceeds the input."""
+    h, w = img_hw
+    W, H = input_size
+    s = min(W / w, H / h)
+    nw, nh = max(int(round(w * s * scale)), 1), max(int(round(h * s * scale)), 1)
+    if scale == 1.0:
+        nw, nh = min(nw, W), min(nh, H)
+    return nw, nh
+
+
+def resize_image(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """``cv2.resize`` to ``size`` (w, h): area averaging when shrinking, else bilinear."""
+    h, w = img.shape[:2]
+    interp = cv2.INTER_AREA if size[0] * size[1] < w * h else cv2.INTER_LINEAR
+    return cv2.resize(img, tuple(size), interpolation=interp)
 
 
 def _init_geometry(results: dict):
@@ -62,7 +100,8 @@ def apply_affine(results: dict, A: np.ndarray, out_wh: Tuple[int, int],
     w, h = int(out_wh[0]), int(out_wh[1])
     if warp_img:
         results['img'] = cv2.warpAffine(results['img'], A, (w, h), flags=img_interp,
-                                        borderMode=cv2.BORDER_CONSTANT, borderValue=pad_val)
+                                        borderMode=cv2.BORDER_CONSTANT,
+                                        borderValue=_border(pad_val))
     results['img_shape'] = (h, w)
     if results.get('keypoints') is not None:
         kp = np.asarray(results['keypoints'], np.float64)
@@ -83,7 +122,7 @@ def apply_affine(results: dict, A: np.ndarray, out_wh: Tuple[int, int],
         results['bbox'] = nb.astype(np.float32)
     if 'cam_param' in results:
         K = np.asarray(results['cam_param']['K'], np.float64)
-        results['cam_param'] = _set_K(results['cam_param'], A3 @ K)
+        results['cam_param'] = _set_K(results['cam_param'], transform_intrinsics(K, A3))
     if results.get('ignore_mask') is not None:
         m = cv2.warpAffine(results['ignore_mask'].astype(np.uint8), A, (w, h),
                            flags=cv2.INTER_NEAREST, borderValue=0)
@@ -94,13 +133,23 @@ def apply_affine(results: dict, A: np.ndarray, out_wh: Tuple[int, int],
 
 @TRANSFORMS.register_module()
 class MARRandomAffine(BaseTransform):
-    """Random scale / shift / rotation to a fixed ``input_size``, camera-consistent.
+    """Random scale / rotation / shift around the test-time geometry, camera-consistent.
 
-    The image is first fitted to ``input_size`` (``scale_type='short'``: the short side
-    fills the input, mmpose's bottom-up default; ``'long'``: the whole image fits), then
-    scaled by ``U(scale_factor)``, rotated by ``U(-rotate_factor, rotate_factor)`` degrees
-    (with probability ``rotate_prob``) and its centre shifted by ``U(-shift_factor,
-    shift_factor) * (w, h)`` (with probability ``shift_prob``).
+    The centre of the augmentation is exactly :class:`MARResizePad`: the image fitted into
+    ``input_size`` with its aspect ratio kept (the long side touching) and padded at the
+    bottom/right, so that people have the same size in training as at test. Around it, in
+    input pixels, the fitted image is scaled by ``s ~ U(scale_factor)`` (with probability
+    ``scale_prob``) and rotated by ``r ~ U(-rotate_factor, rotate_factor)`` degrees (with
+    probability ``rotate_prob``) about its centre ``c``, and the content point
+    ``c + t``, ``t ~ U(-shift_factor, shift_factor) * (fitted w, h)`` (with probability
+    ``shift_prob``), is moved onto ``c``::
+
+        A = A_res o A_fit,   A_res(p) = c + s R(r) (p - c - t)
+
+    With ``s = 1, r = 0, t = 0`` the output (image, K, keypoints, ...) equals
+    :class:`MARResizePad`'s. The image is rendered like the test image: resized with
+    :func:`resize_image` (area averaging when shrinking) to the fitted size times ``s``,
+    then warped by the remaining rotation / shift (``interpolation``).
 
     Required Keys:
 
@@ -118,9 +167,14 @@ class MARRandomAffine(BaseTransform):
 
     Args:
         input_size (tuple): (W, H) of the output.
-        shift_factor (float), shift_prob (float), scale_factor (tuple), scale_prob (float),
-        scale_type (str), rotate_factor (float, degrees), rotate_prob (float),
-        pad_val (int | tuple): border fill, interpolation (str): image interpolation.
+        shift_factor (float): Maximum shift, a fraction of the fitted image size.
+        shift_prob (float): Probability of a shift.
+        scale_factor (tuple): Range of the scale about the test-time fit.
+        scale_prob (float): Probability of a scale.
+        rotate_factor (float): Maximum rotation in degrees.
+        rotate_prob (float): Probability of a rotation.
+        pad_val (int | tuple): Border fill (as :class:`MARResizePad`'s padding).
+        interpolation (str): Interpolation of the rotation / shift warp.
     """
 
     def __init__(self,
@@ -129,19 +183,21 @@ class MARRandomAffine(BaseTransform):
                  shift_prob: float = 1.0,
                  scale_factor: Tuple[float, float] = (0.75, 1.5),
                  scale_prob: float = 1.0,
-                 scale_type: str = 'short',
                  rotate_factor: float = 30.0,
                  rotate_prob: float = 1.0,
                  pad_val=0,
                  interpolation: str = 'bilinear'):
-        if scale_type not in ('short', 'long'):
-            raise ValueError(f'scale_type must be "short" or "long", got {scale_type!r}')
+        if interpolation not in _INTERP:
+            raise ValueError(f'interpolation must be one of {sorted(_INTERP)}, '
+                             f'got {interpolation!r}')
+        if len(scale_factor) != 2 or not 0 < scale_factor[0] <= scale_factor[1]:
+            raise ValueError(f'scale_factor must be (low, high) with 0 < low <= high, '
+                             f'got {scale_factor!r}')
         self.input_size = (int(input_size[0]), int(input_size[1]))
         self.shift_factor = shift_factor
         self.shift_prob = shift_prob
         self.scale_factor = tuple(scale_factor)
         self.scale_prob = scale_prob
-        self.scale_type = scale_type
         self.rotate_factor = rotate_factor
         self.rotate_prob = rotate_prob
         self.pad_val = pad_val
@@ -157,23 +213,39 @@ class MARRandomAffine(BaseTransform):
             if np.random.rand() < self.rotate_prob else 0.0
         return shift, float(scale), float(rot)
 
+    def residual_affine(self, fit_wh, shift, scale, rot) -> np.ndarray:
+        """``A_res`` (3x3, input pixels -> input pixels) about the fitted image of size
+        ``fit_wh``; exactly the identity for ``shift = 0, scale = 1, rot = 0``."""
+        c = np.array([(fit_wh[0] - 1) / 2.0, (fit_wh[1] - 1) / 2.0])
+        t = np.asarray(shift, np.float64) * np.asarray(fit_wh, np.float64)
+        a = np.deg2rad(rot)
+        R = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) * scale
+        return _a3(np.hstack([R, (c - R @ (c + t))[:, None]]))
+
     def get_affine(self, img_hw, shift, scale, rot) -> np.ndarray:
-        """The 2x3 affine of this transform for an image of size ``img_hw``."""
+        """The 2x3 affine (original -> input pixels) of this transform for an image of size
+        ``img_hw``: ``A_res o A_fit``."""
         h, w = img_hw
-        W, H = self.input_size
-        s0 = max(W / w, H / h) if self.scale_type == 'short' else min(W / w, H / h)
-        s = s0 * scale
-        center = np.array([(w - 1) / 2.0, (h - 1) / 2.0]) + shift * np.array([w, h])
-        t = np.deg2rad(rot)
-        R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]) * s
-        out_c = np.array([(W - 1) / 2.0, (H - 1) / 2.0])
-        return np.hstack([R, (out_c - R @ center)[:, None]])
+        nw, nh = fit_size(img_hw, self.input_size)
+        A_fit = _a3(resize_affine(nw / w, nh / h))
+        return (self.residual_affine((nw, nh), shift, scale, rot) @ A_fit)[:2]
 
     def transform(self, results: dict) -> dict:
         shift, scale, rot = self._sample()
-        A = self.get_affine(results['img'].shape[:2], shift, scale, rot)
-        apply_affine(results, A, self.input_size, img_interp=self.interpolation,
-                     pad_val=self.pad_val)
+        img = results['img']
+        img_hw = img.shape[:2]
+        nw, nh = fit_size(img_hw, self.input_size)
+        A = self.get_affine(img_hw, shift, scale, rot)
+        # render as at test: resize (anti-aliased) to the scaled fit, then warp the rest
+        pw, ph = fit_size(img_hw, self.input_size, scale)
+        rest = self.residual_affine((nw, nh), shift, scale, rot) @ _a3(
+            resize_affine(nw / pw, nh / ph))
+        W, H = self.input_size
+        results['img'] = cv2.warpAffine(resize_image(img, (pw, ph)), rest[:2], (W, H),
+                                        flags=self.interpolation,
+                                        borderMode=cv2.BORDER_CONSTANT,
+                                        borderValue=_border(self.pad_val))
+        apply_affine(results, A, self.input_size, warp_img=False)
         results['input_size'] = self.input_size
         return results
 
@@ -209,7 +281,7 @@ def flip_results(results: dict) -> dict:
         results['bbox'] = b
     if 'cam_param' in results:
         K = np.asarray(results['cam_param']['K'], np.float64)
-        results['cam_param'] = _set_K(results['cam_param'], F @ K @ np.diag([-1., 1., 1.]))
+        results['cam_param'] = _set_K(results['cam_param'], flip_camera(K, w))
     if results.get('ignore_mask') is not None:
         results['ignore_mask'] = np.ascontiguousarray(results['ignore_mask'][:, ::-1])
     results['input_affine'] = (F @ _a3(results['input_affine']))[:2]
@@ -300,18 +372,12 @@ class MARResizePad(BaseTransform):
         img = results['img']
         h, w = img.shape[:2]
         W, H = self.input_size
-        s = min(W / w, H / h)
-        nw, nh = max(int(round(w * s)), 1), max(int(round(h * s)), 1)
-        nw, nh = min(nw, W), min(nh, H)
-        sx, sy = nw / w, nh / h
-        interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
-        resized = cv2.resize(img, (nw, nh), interpolation=interp)
+        nw, nh = fit_size((h, w), self.input_size)
         out = np.empty((H, W) + img.shape[2:], dtype=img.dtype)
         out[...] = self.pad_val
-        out[:nh, :nw] = resized
-        A = np.array([[sx, 0., 0.5 * sx - 0.5], [0., sy, 0.5 * sy - 0.5]])
+        out[:nh, :nw] = resize_image(img, (nw, nh))
         results['img'] = out
-        apply_affine(results, A, self.input_size, warp_img=False)
+        apply_affine(results, resize_affine(nw / w, nh / h), self.input_size, warp_img=False)
         results['input_size'] = self.input_size
         ia = _a3(results['input_affine'])
         # original = (input - t) / s  <=>  input / input_size * input_scale + center - scale/2
