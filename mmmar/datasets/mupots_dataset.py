@@ -31,6 +31,7 @@ import numpy as np
 from mmengine.fileio import load
 
 from mmpose.registry import DATASETS
+from mmmar.evaluation.functional.mupots_eval import univ_key
 from mmmar.structures.skeleton import NUM_JOINTS
 
 from .base_mar_dataset import MARBaseDataset, empty_instances, inside_image, make_cam_param
@@ -186,8 +187,6 @@ class MuPoTS3DDataset(MuCo3DHPDataset):
             digits = re.findall(r'\d+', osp.basename(str(img['file_name'])))
             info['frame_idx'] = int(digits[-1]) if digits else int(img['id'])
         info['raw_ann_info'] = [dict(a) for a in anns]
-        univ_key = lambda a: 'keypoints_univ' if 'keypoints_univ' in a else (  # noqa: E731
-            'univ_annot3' if 'univ_annot3' in a else None)
         if valid and all(univ_key(a) for a in valid):
             info['keypoints_univ'] = np.stack(
                 [self._joints(a, univ_key(a), 3)[:NUM_JOINTS] for a in valid]).astype(

@@ -1,11 +1,13 @@
 """Convert MuPoTS-3D's own ``TS*/annot.mat`` + ``occlusion.mat`` to the 3DMPPE-style JSON
 read by ``MuPoTS3DDataset``.
 
-``annot.mat`` holds ``annotations``, a struct array over (frame, person) -- MuPoTS stores it
-as [num_frames x num_people]; [num_people x num_frames] is also accepted (``--layout``; ``auto``
-takes the longer axis as frames; ``occlusion_labels`` must have the same layout) --
-with fields ``annot2`` (2x17 px), ``annot3`` (3x17 mm, camera space), ``univ_annot3`` (3x17 mm,
-height-normalised "universal" skeleton) and ``isValidFrame``. ``occlusion.mat`` holds
+``annot.mat`` holds ``annotations``, a MATLAB cell array of structs indexed
+``annotations{frame, person}`` ([num_frames x num_people], as the official evaluation
+``mpii_mupots_multiperson_eval.m`` reads it; the default ``--layout frames_people``; a struct
+array is read the same way; ``--layout people_frames`` reads a transposed file, whose
+``occlusion_labels`` must then be transposed too) -- with fields ``annot2`` (2x17 px),
+``annot3`` (3x17 mm, camera space), ``univ_annot3`` (3x17 mm, height-normalised "universal"
+skeleton, written as ``keypoints_univ``) and ``isValidFrame``. ``occlusion.mat`` holds
 ``occlusion_labels``, a cell over (frame, person) of 1x17 flags (1 = occluded).
 
 Intrinsics: MuPoTS ships no intrinsics. Give them per sequence with ``--intrinsics file.json``
@@ -42,6 +44,9 @@ if __name__ == '__main__':  # a Python without numpy/scipy re-runs under the pro
 import numpy as np  # noqa: E402
 import scipy.io as sio  # noqa: E402
 
+#: axes of ``annotations`` / ``occlusion_labels``: MuPoTS's own {frame, person}, transposed
+LAYOUTS = ('frames_people', 'people_frames')
+
 
 def _unwrap(x):
     """Unwrap scipy's (1, 1) object/struct arrays down to the payload."""
@@ -58,10 +63,12 @@ def _field(rec, name, path):
     return _unwrap(val)
 
 
-def load_sequence(annot_path: str, occ_path: Optional[str] = None, layout: str = 'auto'):
-    """Read one sequence. Returns a list over frames of lists over people of dicts with
-    ``annot2`` (17, 2), ``annot3`` (17, 3), ``univ_annot3`` (17, 3), ``is_valid``,
-    ``vis`` (17,)."""
+def load_sequence(annot_path: str, occ_path: Optional[str] = None,
+                  layout: str = 'frames_people'):
+    """Read one sequence (``layout``: ``frames_people`` = MuPoTS's own
+    ``annotations{frame, person}``, or ``people_frames``). Returns a list over frames of
+    lists over people of dicts with ``annot2`` (17, 2), ``annot3`` (17, 3), ``univ_annot3``
+    (17, 3), ``is_valid``, ``vis`` (17,)."""
     mat = sio.loadmat(annot_path)
     if 'annotations' not in mat:
         raise KeyError(f'{annot_path}: no variable "annotations"')
@@ -72,15 +79,15 @@ def load_sequence(annot_path: str, occ_path: Optional[str] = None, layout: str =
         if 'occlusion_labels' not in omat:
             raise KeyError(f'{occ_path}: no variable "occlusion_labels"')
         occ = omat['occlusion_labels']
+    if layout not in LAYOUTS:
+        raise ValueError(f'unknown layout {layout!r}, expected one of {LAYOUTS}')
     if ann.ndim == 1:
-        ann = ann[:, None]
-    if layout == 'auto':
-        layout = 'frames_people' if ann.shape[0] >= ann.shape[1] else 'people_frames'
+        ann = ann[:, None] if layout == 'frames_people' else ann[None, :]
+    if occ is not None and occ.ndim == 1:
+        occ = occ[:, None] if layout == 'frames_people' else occ[None, :]
     if layout == 'people_frames':
         ann = ann.T
         occ = occ.T if occ is not None else None
-    elif layout != 'frames_people':
-        raise ValueError(f'unknown layout {layout!r}')
     if occ is not None and occ.shape != ann.shape:
         raise ValueError(f'{occ_path}: occlusion_labels shape {occ.shape} does not match the '
                          f'annotations {ann.shape} of {annot_path}')
@@ -163,7 +170,7 @@ def convert(mupots_root: str,
             estimate: bool = False,
             image_size: Optional[Tuple[int, int]] = None,
             img_root: Optional[str] = None,
-            layout: str = 'auto') -> Dict:
+            layout: str = 'frames_people') -> Dict:
     """Convert sequences ``seqs`` (default: every ``TS*`` folder with an annot.mat) under
     ``mupots_root``; ``intrinsics`` is a dict seq -> entry, a single entry, or None (then
     ``estimate`` must be True). Writes and returns the JSON dict."""
@@ -239,8 +246,9 @@ def main(argv=None):
     p.add_argument('--estimate-intrinsics', action='store_true')
     p.add_argument('--image-size', type=int, nargs=2, default=None, metavar=('W', 'H'))
     p.add_argument('--img-root', default=None)
-    p.add_argument('--layout', default='auto', choices=['auto', 'frames_people',
-                                                         'people_frames'])
+    p.add_argument('--layout', default='frames_people', choices=LAYOUTS,
+                   help='axes of annotations/occlusion_labels: MuPoTS\'s own '
+                   '{frame, person} (default) or a transposed {person, frame}')
     a = p.parse_args(argv)
     intr = None
     if a.intrinsics:

@@ -428,26 +428,44 @@ def seq_name_from_path(path: str) -> Optional[str]:
     return parts[-2] if len(parts) >= 2 else None
 
 
+#: Keys of the "universal" (height-normalised, the official protocol's) 3D ground truth of a
+#: MuPoTS annotation: ``keypoints_univ``, the name of the data contract (written by
+#: ``tools/dataset_converters/mupots_mat_to_json.py``, output by ``MuPoTS3DDataset``), then
+#: ``univ_annot3``, MuPoTS's own name; both are accepted on input.
+UNIV_KEYS = ('keypoints_univ', 'univ_annot3')
+
+
+def univ_key(ann: Mapping) -> Optional[str]:
+    """The key of :data:`UNIV_KEYS` that holds ``ann``'s universal 3D joints, or None."""
+    for key in UNIV_KEYS:
+        if ann.get(key) is not None:
+            return key
+    return None
+
+
 def gt_frame_from_anns(anns: Sequence[Mapping], prefer_univ: bool = True
                        ) -> Tuple[Dict[str, np.ndarray], Optional[str]]:
     """One image's MuPoTS JSON annotation dicts -> a ground-truth frame dict.
 
-    3D = ``keypoints_univ`` (univ_annot3) when present in every annotation and
-    ``prefer_univ``, else ``keypoints_cam``. Returns ``(frame, source)`` with source
-    'keypoints_univ' / 'keypoints_cam' (None when the image has no annotation)."""
+    3D = the universal joints (``keypoints_univ`` or ``univ_annot3``, :data:`UNIV_KEYS`)
+    when present in every annotation and ``prefer_univ``, else ``keypoints_cam``. Returns
+    ``(frame, source)`` with source 'keypoints_univ' / 'keypoints_cam' (None when the image
+    has no annotation)."""
     anns = list(anns or [])
     if not anns:
         return dict(keypoints_2d=np.zeros((0, NUM_JOINTS, 2)),
                     keypoints_3d=np.zeros((0, NUM_JOINTS, 3)), valid=np.zeros(0, bool)), None
-    use_univ = prefer_univ and all(a.get('keypoints_univ') is not None for a in anns)
+    use_univ = prefer_univ and all(univ_key(a) for a in anns)
     src = 'keypoints_univ' if use_univ else 'keypoints_cam'
-    for a in anns:
-        for k in ('keypoints_img', src):
+    keys = [univ_key(a) if use_univ else 'keypoints_cam' for a in anns]
+    for a, key in zip(anns, keys):
+        for k in ('keypoints_img', key):
             if a.get(k) is None:
                 raise KeyError(f'MuPoTS annotation (image {a.get("image_id")!r}) lacks {k!r}')
     k2 = np.stack([np.asarray(a['keypoints_img'], np.float64).reshape(NUM_JOINTS, -1)[:, :2]
                    for a in anns])
-    k3 = np.stack([np.asarray(a[src], np.float64).reshape(NUM_JOINTS, 3) for a in anns])
+    k3 = np.stack([np.asarray(a[key], np.float64).reshape(NUM_JOINTS, 3)
+                   for a, key in zip(anns, keys)])
     valid = np.array([bool(np.asarray(a.get('is_valid', 1)).reshape(-1)[0]) for a in anns])
     return dict(keypoints_2d=k2, keypoints_3d=k3, valid=valid), src
 

@@ -81,12 +81,14 @@ class MuPoTSMetric(BaseMetric):
     camera space, ``transformed_keypoints`` (or ``keypoints_2d``) (N, 17, 2) px of the original
     image. Ground truth comes from ``ann_file`` (the MuPoTS JSON; frames without any prediction
     then count as all-missed) or, without it, from each sample's ``raw_ann_info`` + metainfo
-    ``img_id``/``seq_name`` (3D = ``keypoints_univ`` when present, else ``keypoints_cam``).
+    ``img_id``/``seq_name`` (3D = the universal joints, ``keypoints_univ`` or MuPoTS's own
+    ``univ_annot3``, when every annotation has them, else ``keypoints_cam``).
 
     Args:
         ann_file: MuPoTS JSON, optional (see above).
         rescale_bones: map matched predictions to the GT bone lengths first (official: True).
-        prefer_univ: use ``keypoints_univ`` (univ_annot3) as the 3D ground truth when present.
+        prefer_univ: use the universal joints (``keypoints_univ``, or ``univ_annot3``) as the
+            3D ground truth when present.
         outfile_prefix: write the full report to ``{outfile_prefix}.mupots_eval.json``.
         work_dir: when no ``outfile_prefix``, write ``{work_dir}/mupots_eval.json``.
         dump_file: also write the predictions as a dump (``.json`` / ``.json.gz``) that
