@@ -47,7 +47,9 @@ input_size = (832, 512)
 batch_size_per_gpu = 8
 
 train_pipeline = [
-    dict(type='MARLoadImage'),
+    # ignore_mask: COCO crowd regions and people without keypoints get zero loss weight
+    # (MuCo-3DHP has none: an empty mask)
+    dict(type='MARLoadImage', with_ignore_mask=True),
     dict(type='MARRandomAffine', input_size=(832, 512), rotate_factor=30.,
          scale_factor=(0.75, 1.25)),
     dict(type='MARRandomFlip', prob=0.5),

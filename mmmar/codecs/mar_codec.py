@@ -9,6 +9,7 @@ from mmpose.registry import KEYPOINT_CODECS
 from mmmar.geometry import focal_of
 from mmmar.structures import skeleton
 from .paf import draw_pafs, greedy_match, limb_index, paf_line_scores
+from .weights import missing_joint_weights
 
 ArrayOrTensor = Union[np.ndarray, torch.Tensor]
 
@@ -116,11 +117,22 @@ class MARCodec(BaseKeypointCodec):
         - heatmaps (np.ndarray): (K, h, w) Gaussians of the visible joints,
           max over people
         - heatmap_mask (np.ndarray): (h, w), 0 in ignored regions
+        - heatmap_weights (np.ndarray): (K, h, w) loss weights of the
+          heatmaps: ``heatmap_mask``, and 0 for joint k in the neighbourhood
+          of every person whose joint k is unknown (``keypoints_valid`` 0,
+          e.g. COCO's head_top, spine, head): its target there is not "no
+          joint" but unknown
         - pafs (np.ndarray): (2L, h, w) unit limb vectors averaged over
           people, for limbs whose two joints are valid (occluded ones
           included, as OpenPose does for labelled joints), so that a visible
           joint can be assembled from an occluded parent
-        - paf_weights (np.ndarray): (2L, h, w), ``heatmap_mask`` broadcast
+        - paf_weights (np.ndarray): (2L, h, w), ``heatmap_mask``, and 0 for
+          limb l (both channels) in the neighbourhood of every person with
+          an unknown joint of limb l
+
+        A person's neighbourhood is the box around its ``bbox`` (when given)
+        and its valid joints, grown by ``missing_margin`` times its larger
+        side plus the Gaussian support (``heatmap_truncate * sigma``).
         - offsets (np.ndarray): (3K, h, w) = [du(K), dv(K), dZ(K)] written
           within ``root_radius`` of each root (Eq. 2): du, dv = joint - pixel
           (heatmap px) / ``offset_norm``; dZ = (Z_k - Z_root) mm /
@@ -168,6 +180,10 @@ class MARCodec(BaseKeypointCodec):
             (heatmap px) of the offset-predicted joint. Defaults to 3.
         decode_gate_ratio (float): See ``decode_gate_px``. Defaults to 0.5.
         decode_max_instances (int): Maximum people per image. Defaults to 30.
+        missing_margin (float): Growth of a person's neighbourhood, where
+            its unknown joints / limbs get zero heatmap / PAF weight, as a
+            fraction of the larger side of its box (see above). Defaults to
+            0.25.
 
     .. _`Mutual Adaptive Reasoning for Monocular 3D Multi-Person Pose
        Estimation`: https://arxiv.org/abs/2207.07900
@@ -175,12 +191,13 @@ class MARCodec(BaseKeypointCodec):
 
     auxiliary_encode_keys = {
         'keypoints_cam', 'keypoints_valid', 'has_depth', 'cam_param',
-        'ignore_mask', 'img_path'
+        'ignore_mask', 'bbox', 'img_path'
     }
 
     field_mapping_table = dict(
         heatmaps='heatmaps',
         heatmap_mask='heatmap_mask',
+        heatmap_weights='heatmap_weights',
         pafs='pafs',
         paf_weights='paf_weights',
         offsets='offsets',
@@ -229,7 +246,8 @@ class MARCodec(BaseKeypointCodec):
                  decode_paf_samples: int = 10,
                  decode_gate_px: float = 3.0,
                  decode_gate_ratio: float = 0.5,
-                 decode_max_instances: int = 30):
+                 decode_max_instances: int = 30,
+                 missing_margin: float = 0.25):
         super().__init__()
         self.input_size = tuple(input_size)
         self.heatmap_size = tuple(heatmap_size)
@@ -247,6 +265,10 @@ class MARCodec(BaseKeypointCodec):
         self.decode_gate_px = decode_gate_px
         self.decode_gate_ratio = decode_gate_ratio
         self.decode_max_instances = decode_max_instances
+        if not missing_margin >= 0:
+            raise ValueError('MARCodec: `missing_margin` must be >= 0, got '
+                             f'{missing_margin!r}')
+        self.missing_margin = float(missing_margin)
         #: input px per heatmap px, (sx, sy)
         self.scale_factor = (np.asarray(self.input_size, dtype=np.float64) /
                              np.asarray(self.heatmap_size, dtype=np.float64))
@@ -339,6 +361,7 @@ class MARCodec(BaseKeypointCodec):
                has_depth: Optional[np.ndarray] = None,
                cam_param: Optional[dict] = None,
                ignore_mask: Optional[np.ndarray] = None,
+               bbox: Optional[np.ndarray] = None,
                img_path: Optional[str] = None) -> Dict[str, np.ndarray]:
         """Encode one image's people into MAR targets.
 
@@ -356,6 +379,9 @@ class MARCodec(BaseKeypointCodec):
                 Required when any ``has_depth > 0``.
             ignore_mask (np.ndarray, optional): (H, W) bool at input
                 resolution, True where ignored.
+            bbox (np.ndarray, optional): (N, 4) xyxy input pixels; bounds
+                the neighbourhood where a person's unknown joints get zero
+                heatmap / PAF weight (without it: its valid joints' box).
             img_path (str, optional): Only used in error messages.
 
         Returns:
@@ -380,20 +406,38 @@ class MARCodec(BaseKeypointCodec):
                          W - 1).astype(np.intp)
             mask[ignore_mask[iy[:, None], ix[None, :]]] = 0.
 
+        limb_valid = (valid[:, self._limbs[:, 0]] > 0) & (
+            valid[:, self._limbs[:, 1]] > 0)
+        joint_w, limb_w = missing_joint_weights(
+            xy, valid, limb_valid, self._check_bbox(bbox, N, img_path),
+            self.heatmap_size, self.missing_margin,
+            self.heatmap_truncate * self.sigma)
         encoded = dict(
             heatmaps=self._encode_heatmaps(xy, vis),
             heatmap_mask=mask,
+            heatmap_weights=joint_w * mask,
         )
-        pafs, _ = draw_pafs(
-            xy[:, self._limbs[:, 0]], xy[:, self._limbs[:, 1]],
-            (valid[:, self._limbs[:, 0]] > 0) &
-            (valid[:, self._limbs[:, 1]] > 0),
-            self.heatmap_size, self.paf_width)
+        pafs, _ = draw_pafs(xy[:, self._limbs[:, 0]],
+                            xy[:, self._limbs[:, 1]], limb_valid,
+                            self.heatmap_size, self.paf_width)
         encoded['pafs'] = pafs
-        encoded['paf_weights'] = np.broadcast_to(mask, pafs.shape).copy()
+        encoded['paf_weights'] = np.repeat(limb_w, 2, axis=0) * mask
         encoded.update(
             self._encode_root_fields(xy, valid, kpts_cam, has_depth, K))
         return encoded
+
+    def _check_bbox(self, bbox, N: int,
+                    img_path: Optional[str]) -> Optional[np.ndarray]:
+        """``bbox`` as an (N, 4) float64 array in heatmap px (None if not
+        given); raise ValueError naming the field for another shape."""
+        if bbox is None:
+            return None
+        bbox = np.asarray(bbox, dtype=np.float64)
+        if bbox.shape != (N, 4):
+            where = f' (sample {img_path!r})' if img_path is not None else ''
+            raise ValueError(f'MARCodec.encode: `bbox` must have shape ({N}, '
+                             f'4) (xyxy input px), got {bbox.shape}{where}')
+        return bbox / np.tile(self.scale_factor, 2)
 
     def _encode_heatmaps(self, xy: np.ndarray, vis: np.ndarray) -> np.ndarray:
         """Gaussians of all visible joints, max over people, truncated at

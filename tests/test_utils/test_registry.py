@@ -9,7 +9,8 @@ from mmmar.utils import register_all_modules
 
 COMPONENTS = {
     KEYPOINT_CODECS: ['MARCodec'],
-    MODELS: ['MARHead', 'MARPoseEstimator', 'MARDepthFusion'],
+    MODELS: ['MARHead', 'MARPoseEstimator', 'MARDepthFusion', 'MARMapLoss',
+             'WeightedRegressionLoss', 'LaplaceDepthLoss'],
     DATASETS: [
         'MuCo3DHPDataset', 'MuPoTS3DDataset', 'MARSyntheticDataset',
         'CocoMARDataset', 'H36MMARDataset'

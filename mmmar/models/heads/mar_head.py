@@ -39,8 +39,9 @@ from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
                                  OptSampleList, Predictions)
 
-from mmmar.geometry import focal_of, geometry_depth, laplace_nll
+from mmmar.geometry import focal_of, geometry_depth
 from mmmar.geometry.depth import GEO_MIN_DEPTH
+from ..losses import mar_losses  # noqa: F401  (registers the losses)
 from mmmar.structures.skeleton import (FLIP_INDICES, LIMBS, NECK, NUM_JOINTS,
                                       ROOT)
 
@@ -152,9 +153,13 @@ def _branch(in_channels: int, mid_channels: int, out_channels: int):
         nn.Conv2d(mid_channels, out_channels, kernel_size=1))
 
 
-def _weighted_mean(loss: Tensor, weight: Tensor) -> Tensor:
-    """sum(w * loss) / max(sum(w), 1) -- zero (with a graph) if no weight."""
-    return (loss * weight).sum() / weight.sum().clamp(min=1.)
+def _build_loss(cfg: OptConfigType, loss_weight: float,
+                **default) -> nn.Module:
+    """Build a loss module from ``cfg`` (``default`` when None); a config
+    without ``loss_weight`` gets ``loss_weight``."""
+    cfg = dict(default) if cfg is None else dict(cfg)
+    cfg.setdefault('loss_weight', loss_weight)
+    return MODELS.build(cfg)
 
 
 @MODELS.register_module()
@@ -189,6 +194,14 @@ class MARHead(BaseHead):
         paf_loss_type (str): ``'mse'`` or ``'l1'``.
         offset_loss_type (str): ``'smooth_l1'`` or ``'l1'``.
         offset_beta (float): Smooth-L1 beta (in normalised offset units).
+        heatmap_loss, paf_loss, offset_loss, reg_loss, geo_loss,
+        torso_loss (dict, optional): Config dicts of the loss modules
+            (``mmmar.models.losses``). Defaults: ``MARMapLoss`` (heatmaps,
+            PAFs), ``WeightedRegressionLoss`` (offsets; torso with
+            ``loss_type='l1'``), ``LaplaceDepthLoss`` (L_reg, L_geo), filled
+            from the ``*_loss_weight`` / ``*_loss_type`` / ``offset_beta``
+            arguments above (a given dict takes its ``loss_weight`` from them
+            when it has none).
         log_sigma_range (tuple): log-sigma outputs are clamped to this range
             in the losses and the decoding (numerical safety).
         geo_root (str): Root location of the dense geometry depth in L_geo:
@@ -214,8 +227,10 @@ class MARHead(BaseHead):
         heatmap_w * L_hm + paf_w * L_paf + offset_w * L_off
             + geo_w * L_geo + reg_w * L_reg (+ torso_w * L_torso)
 
-    - ``L_hm``: masked MSE summed over pixels, averaged over joints and
-      images, averaged over the scales.
+    - ``L_hm``: MSE weighted by ``heatmap_weights`` (zero in ignored regions
+      and, per joint, around people whose joint is unknown; ``heatmap_mask``
+      when a sample has no ``heatmap_weights``) summed over pixels, averaged
+      over joints and images, averaged over the scales.
     - ``L_paf``: the same with ``paf_weights`` (MSE or L1).
     - ``L_off``: (smooth) L1 weighted by ``offset_weights``, normalised by the
       sum of weights.
@@ -245,6 +260,12 @@ class MARHead(BaseHead):
                  paf_loss_type: str = 'mse',
                  offset_loss_type: str = 'smooth_l1',
                  offset_beta: float = 0.1,
+                 heatmap_loss: OptConfigType = None,
+                 paf_loss: OptConfigType = None,
+                 offset_loss: OptConfigType = None,
+                 reg_loss: OptConfigType = None,
+                 geo_loss: OptConfigType = None,
+                 torso_loss: OptConfigType = None,
                  log_sigma_range: Tuple[float, float] = (-7., 7.),
                  geo_root: str = 'offset',
                  geo_clamp_ratio: float = 3.,
@@ -257,8 +278,6 @@ class MARHead(BaseHead):
         if isinstance(in_channels, int):
             in_channels = (in_channels, )
         assert test_scale_fusion in ('average', 'finest')
-        assert paf_loss_type in ('mse', 'l1')
-        assert offset_loss_type in ('smooth_l1', 'l1')
         self.in_channels = tuple(in_channels)
         self.num_keypoints = num_keypoints
         self.num_limbs = num_limbs
@@ -267,16 +286,20 @@ class MARHead(BaseHead):
         self.test_scale_fusion = test_scale_fusion
         self.predict_torso = predict_torso
         self.omega = float(omega)
-        self.loss_weights = dict(
-            heatmap=heatmap_loss_weight,
-            paf=paf_loss_weight,
-            offset=offset_loss_weight,
-            geo=geo_loss_weight,
-            reg=reg_loss_weight,
-            torso=torso_loss_weight)
-        self.paf_loss_type = paf_loss_type
-        self.offset_loss_type = offset_loss_type
-        self.offset_beta = offset_beta
+        self.heatmap_loss = _build_loss(heatmap_loss, heatmap_loss_weight,
+                                        type='MARMapLoss', loss_type='mse')
+        self.paf_loss = _build_loss(paf_loss, paf_loss_weight,
+                                    type='MARMapLoss', loss_type=paf_loss_type)
+        self.offset_loss = _build_loss(
+            offset_loss, offset_loss_weight, type='WeightedRegressionLoss',
+            loss_type=offset_loss_type, beta=offset_beta)
+        self.reg_loss = _build_loss(reg_loss, reg_loss_weight,
+                                    type='LaplaceDepthLoss')
+        self.geo_loss = _build_loss(geo_loss, geo_loss_weight,
+                                    type='LaplaceDepthLoss')
+        self.torso_loss = _build_loss(torso_loss, torso_loss_weight,
+                                      type='WeightedRegressionLoss',
+                                      loss_type='l1')
         self.log_sigma_range = tuple(log_sigma_range)
         assert geo_root in ('offset', 'pixel')
         self.geo_root = geo_root
@@ -395,11 +418,10 @@ class MARHead(BaseHead):
 
     @staticmethod
     def _stack_targets(batch_data_samples) -> Dict[str, Tensor]:
-        keys = ('heatmaps', 'heatmap_mask', 'pafs', 'paf_weights', 'offsets',
-                'offset_weights', 'root_depth', 'root_depth_weights',
-                'torso_length')
+        keys = ('heatmaps', 'heatmap_mask', 'heatmap_weights', 'pafs',
+                'paf_weights', 'offsets', 'offset_weights', 'root_depth',
+                'root_depth_weights', 'torso_length', 'torso_length_weights')
         gt = {}
-        keys = keys + ('torso_length_weights', )
         for key in keys:
             vals = [d.gt_fields.get(key, None) for d in batch_data_samples]
             if any(v is None for v in vals):
@@ -407,7 +429,8 @@ class MARHead(BaseHead):
             gt[key] = torch.stack([torch.as_tensor(v) for v in vals]).float()
         missing = [
             k for k in keys
-            if k not in gt and k not in ('heatmap_mask', 'torso_length',
+            if k not in gt and k not in ('heatmap_mask', 'heatmap_weights',
+                                         'torso_length',
                                          'torso_length_weights')
         ]
         if missing:
@@ -430,34 +453,21 @@ class MARHead(BaseHead):
             np.stack(Ks), dtype=like.dtype, device=like.device)
 
     def _pose_losses(self, outputs, gt) -> dict:
-        B, K = gt['heatmaps'].shape[:2]
-        mask = gt.get('heatmap_mask')
-        if mask is None:
-            mask = torch.ones_like(gt['heatmaps'][:, :1])
-        mask = mask.to(gt['heatmaps'].device)
-        loss_hm, loss_paf = 0., 0.
-        for hm, paf in outputs['aux']:
-            err = (hm - gt['heatmaps'])**2 * mask
-            loss_hm = loss_hm + err.sum() / (B * K)
-            if self.paf_loss_type == 'mse':
-                perr = (paf - gt['pafs'])**2
-            else:
-                perr = (paf - gt['pafs']).abs()
-            loss_paf = loss_paf + (perr * gt['paf_weights']).sum() / (
-                B * gt['pafs'].shape[1])
+        """L_hm, L_paf (averaged over the scales of ``outputs['aux']``) and
+        L_off."""
+        weights = gt.get('heatmap_weights', gt.get('heatmap_mask'))
         n = len(outputs['aux'])
-        diff = outputs['offsets'] - gt['offsets']
-        if self.offset_loss_type == 'smooth_l1':
-            off = F.smooth_l1_loss(
-                diff, torch.zeros_like(diff), reduction='none',
-                beta=self.offset_beta)
-        else:
-            off = diff.abs()
+        loss_hm = sum(
+            self.heatmap_loss(hm, gt['heatmaps'], weights)
+            for hm, _ in outputs['aux']) / n
+        loss_paf = sum(
+            self.paf_loss(paf, gt['pafs'], gt['paf_weights'])
+            for _, paf in outputs['aux']) / n
         return dict(
-            loss_heatmap=self.loss_weights['heatmap'] * loss_hm / n,
-            loss_paf=self.loss_weights['paf'] * loss_paf / n,
-            loss_offset=self.loss_weights['offset'] *
-            _weighted_mean(off, gt['offset_weights']))
+            loss_heatmap=loss_hm,
+            loss_paf=loss_paf,
+            loss_offset=self.offset_loss(outputs['offsets'], gt['offsets'],
+                                         gt['offset_weights']))
 
     def _clamp_log_sigma(self, x: Tensor) -> Tensor:
         lo, hi = self.log_sigma_range
@@ -482,11 +492,9 @@ class MARHead(BaseHead):
         r = self.geo_clamp_ratio
         z_geo = torch.where(valid, z_geo, target * r)
         z_geo = torch.minimum(torch.maximum(z_geo, target / r), target * r)
-        l_geo = laplace_nll(z_geo, target, ls_geo)
-        l_reg = laplace_nll(z_reg, target, ls_reg)
         losses = dict(
-            loss_geo=self.loss_weights['geo'] * _weighted_mean(l_geo, weight),
-            loss_reg=self.loss_weights['reg'] * _weighted_mean(l_reg, weight))
+            loss_geo=self.geo_loss(z_geo, target, ls_geo, weight),
+            loss_reg=self.reg_loss(z_reg, target, ls_reg, weight))
         if self.predict_torso:
             tw = gt['torso_length_weights'][:, 0][idx] \
                 if 'torso_length_weights' in gt else weight
@@ -495,9 +503,8 @@ class MARHead(BaseHead):
                                'target field')
             t_gt = gt['torso_length'][:, 0][idx]
             t_pred = outputs['torso_length'][:, 0][idx]
-            losses['loss_torso'] = self.loss_weights['torso'] * \
-                _weighted_mean((t_pred - t_gt).abs() / self.omega,
-                               tw * (t_gt > 0))
+            losses['loss_torso'] = self.torso_loss(
+                t_pred / self.omega, t_gt / self.omega, tw * (t_gt > 0))
         # keep every parameter in the graph even without depth pixels
         if len(b) == 0:
             zero = sum(outputs[k].sum() * 0. for k in
