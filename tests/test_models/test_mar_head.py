@@ -1,4 +1,6 @@
 """MARHead: forward shapes, losses, geometry-loss gradients, flip helpers."""
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -13,7 +15,7 @@ from mmmar.models.heads.mar_head import (flip_back_outputs,
                                          upsample_aligned)
 from mmmar.structures.skeleton import FLIP_INDICES, LIMBS, NECK, ROOT
 
-from ._helpers import make_K
+from ._helpers import make_K, make_people
 
 torch.set_num_threads(1)
 J = 17
@@ -26,7 +28,6 @@ def build_head(**kw):
         branch_channels=16,
         init_cfg=None)
     cfg.update(kw)
-    torch.manual_seed(0)  # deterministic random init
     return MODELS.build(cfg)
 
 
@@ -230,31 +231,86 @@ def test_flip_back_semantics():
         assert torch.allclose(back[k], out[k]), k
 
 
-def test_flip_test_symmetric_input_gives_symmetric_result():
-    """With a mirror-symmetric input and a head whose convolutions are
-    mirror-symmetric, flip-test averaging must leave the output unchanged
-    (the flipped pass gives, after flipping back, the same maps)."""
-    head = build_head(multiscale_supervision=False,
-                      test_scale_fusion='finest').eval()
+#: Left/right joint pairs of the MuPoTS order, written out here (not taken from the
+#: skeleton module): r/l shoulder, elbow, wrist, hip, knee, ankle.
+MIRROR_PAIRS = {2: 5, 3: 6, 4: 7, 8: 11, 9: 12, 10: 13}
+MIRROR = {**{k: k for k in range(J)}, **MIRROR_PAIRS,
+          **{b: a for a, b in MIRROR_PAIRS.items()}}
+
+
+def test_flip_test_swaps_left_and_right_through_a_real_forward():
+    """Asymmetric features, a randomly initialised head: the flip-test output is the mean
+    of the plain pass and the mirrored pass read with left and right swapped (joint k <-
+    its mirror joint, limb (a, b) <- limb (mirror a, mirror b) with its x component
+    negated, du negated), every map mirrored back."""
+    torch.manual_seed(0)
+    head = build_head(init_cfg=None).eval()
+    f = feats(B=1, seed=3)
+    f_flip = tuple(x.flip(-1) for x in f)
+    assert not torch.allclose(f[0], f_flip[0])  # the input is not mirror-symmetric
     with torch.no_grad():
-        for m in head.modules():
-            if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3):
-                m.weight.copy_((m.weight + m.weight.flip(-1)) / 2)
-    f = feats(B=1)
-    f = tuple((x + x.flip(-1)) / 2 for x in f)
-    with torch.no_grad():
-        plain = head.forward_test(f, dict(flip_test=False))
-        both = head.forward_test([f, tuple(x.flip(-1) for x in f)],
-                                 dict(flip_test=True, shift_heatmap=False))
-    # maps whose channels are not mirrored (depth, sigmas) are unchanged
-    for k in ('root_depth', 'log_sigma_reg', 'log_sigma_geo'):
-        assert torch.allclose(plain[k], both[k], atol=1e-6), k
-    # swapping the pair of flip-test outputs gives the same average
-    with torch.no_grad():
-        both2 = head.forward_test([tuple(x.flip(-1) for x in f), f],
-                                  dict(flip_test=True, shift_heatmap=False))
-    for k in both:
-        assert torch.allclose(both[k], both2[k], atol=1e-6), k
+        plain = head.forward(f)
+        raw = head.forward(f_flip)
+        both = head.forward_test([f, f_flip], dict(flip_test=True, shift_heatmap=False))
+
+    def back(x):  # a map of the mirrored pass, mirrored back
+        return x.flip(-1)
+
+    def check(key, ch, expected_flip_part):
+        expected = (plain[key][:, ch] + expected_flip_part) / 2
+        assert torch.allclose(both[key][:, ch], expected, atol=1e-6), (key, ch)
+
+    for k in range(J):
+        m = MIRROR[k]
+        check('heatmaps', k, back(raw['heatmaps'][:, m]))
+        check('offsets', k, -back(raw['offsets'][:, m]))  # du
+        check('offsets', J + k, back(raw['offsets'][:, J + m]))  # dv
+        check('offsets', 2 * J + k, back(raw['offsets'][:, 2 * J + m]))  # dZ
+    for li, (a, b) in enumerate(LIMBS):
+        mi = LIMBS.index((MIRROR[a], MIRROR[b]))  # the MuPoTS tree keeps directions
+        check('pafs', 2 * li, -back(raw['pafs'][:, 2 * mi]))
+        check('pafs', 2 * li + 1, back(raw['pafs'][:, 2 * mi + 1]))
+    for key in ('root_depth', 'log_sigma_reg', 'log_sigma_geo'):
+        check(key, 0, back(raw[key][:, 0]))
+    # the swap matters: the mirrored pass's right and left channels differ
+    assert not torch.allclose(raw['heatmaps'][:, 2], raw['heatmaps'][:, 5], atol=1e-3)
+    assert not torch.allclose(raw['offsets'][:, 4], raw['offsets'][:, 7], atol=1e-3)
+    l_sho = LIMBS.index((1, 5))
+    r_sho = LIMBS.index((1, 2))
+    assert not torch.allclose(raw['pafs'][:, 2 * l_sho], raw['pafs'][:, 2 * r_sho],
+                              atol=1e-3)
+
+
+def test_flip_back_of_mirrored_targets_gives_the_targets():
+    """Codec targets of a real person and of the same image flipped by the data pipeline
+    (``flip_results``: pixels mirrored, left/right labels swapped, camera mirrored) are a
+    perfect network's outputs for the image and its mirror: flipping the latter back must
+    give the former (stride 1, so the mirror is an exact pixel permutation)."""
+    from mmmar.codecs import MARCodec
+    from mmmar.datasets.transforms.mar_transforms import flip_results
+    W, H = 48, 40
+    K = make_K(f=40., w=W, h=H)
+    cam, kp = make_people(1, K, w=W, h=H, seed=5)
+    kp = kp + np.float32(0.13)  # no joint on a pixel centre or half pixel
+    codec = MARCodec(input_size=(W, H), heatmap_size=(W, H), sigma=1.5)
+    res = dict(img=np.zeros((H, W, 3), np.uint8), keypoints=kp,
+               keypoints_visible=np.ones((1, J), np.float32),
+               keypoints_valid=np.ones((1, J), np.float32), keypoints_cam=cam,
+               cam_param=dict(K=K.astype(np.float32)))
+    flipped = flip_results(copy.deepcopy(res))
+    # the flipped person really is asymmetric: its left wrist is not its right one mirrored
+    assert abs(flipped['keypoints'][0, 7, 0] - (W - 1 - kp[0, 7, 0])) > 1
+    enc, enc_f = [
+        codec.encode(r['keypoints'], r['keypoints_visible'], r['keypoints_cam'],
+                     r['keypoints_valid'], np.ones(1, np.float32), r['cam_param'])
+        for r in (res, flipped)
+    ]
+    keys = ('heatmaps', 'pafs', 'offsets')
+    back = flip_back_outputs({k: torch.from_numpy(enc_f[k])[None] for k in keys},
+                             stride=1)
+    for k in keys:
+        np.testing.assert_allclose(back[k][0].numpy(), enc[k], atol=1e-5, err_msg=k)
+        assert np.abs(enc[k]).max() > 0.5
 
 
 def test_flip_back_shift_aligns_with_pixel_convention():
