@@ -31,7 +31,7 @@ default_hooks = dict(
 #   MuPoTS-3D:                 data/MuPoTS/data/MuPoTS-3D.json (3DMPPE annotation) beside the
 #                              official MultiPersonTestSet/TS1/img_000000.jpg ... (unzipped)
 #   COCO:                      data/coco/annotations/person_keypoints_train2017.json, train2017/
-# Data elsewhere: symlink the folders there (ln -s /datasets/MuCo data/MuCo), or override the
+# Data elsewhere: symlink the folders there (ln -s /path/to/MuCo data/MuCo), or override the
 # dataset fields (e.g. --cfg-options train_dataloader.dataset.datasets.0.data_root=...); a
 # derived config that changes only these variables does not reach the dicts built from them.
 data_root = 'data/'

@@ -10,11 +10,17 @@ as the single source of truth:
 * ``train_pipeline`` / ``val_pipeline`` / ``test_pipeline`` -> ``pipeline`` of the matching
   dataloader's dataset (``test_pipeline`` falls back to ``val_pipeline``).
 
+Explicit settings win over propagation: keys of ``model.head.decoder`` that ``codec`` does not
+have (e.g. ``decode_root_thr`` set by a child config) are kept, and the ``overrides`` given to
+:func:`sync_config` (the ``--cfg-options`` of ``tools/train.py`` / ``tools/test.py``, e.g.
+``model.head.decoder.decode_root_thr=0.3`` or ``test_dataloader.dataset.pipeline.2.input_size``)
+are applied again after the propagation, so nothing propagated overwrites them.
+
 ``tools/train.py``, ``tools/test.py`` and :mod:`mmmar.apis` call it; call it yourself when you
 build a Runner from a MAR config in your own code.
 """
 import copy
-from typing import Any
+from typing import Any, Optional
 
 from mmengine.config import Config, ConfigDict
 
@@ -51,12 +57,30 @@ def _dataset_pipelines(dataset: Any):
             yield from _dataset_pipelines(d)
 
 
-def sync_config(cfg: Config) -> Config:
+def sync_config(cfg: Config, overrides: Optional[dict] = None) -> Config:
     """Propagate ``codec`` and the top-level pipelines into the places built from them.
 
     Args:
-        cfg (Config): A loaded MAR config; modified in place and returned.
+        cfg (Config): A loaded MAR config (``overrides`` already merged or not); modified in
+            place and returned.
+        overrides (dict, optional): Explicit ``--cfg-options`` (dotted keys, as for
+            ``Config.merge_from_dict``). They are merged again after the propagation so that
+            they win; an override of a top-level pipeline also reaches its dataloader.
     """
+    _propagate(cfg)
+    if overrides:
+        cfg.merge_from_dict(overrides)
+        pipeline_keys = ('train_pipeline', 'val_pipeline', 'test_pipeline', 'codec')
+        if any(str(k).split('.')[0] in pipeline_keys for k in overrides):
+            # an overridden top-level pipeline / codec: propagate it, then let the explicit
+            # dataloader / decoder overrides win again
+            _propagate(cfg)
+            cfg.merge_from_dict(overrides)
+    return cfg
+
+
+def _propagate(cfg: Config) -> None:
+    """``codec`` and the top-level pipelines -> decoder, dataloaders (see module doc)."""
     for loader_key, pipe_keys in PIPELINE_OF_DATALOADER.items():
         loader = cfg.get(loader_key)
         if not isinstance(loader, dict) or 'dataset' not in loader:
@@ -71,7 +95,11 @@ def sync_config(cfg: Config) -> Config:
         codec = ConfigDict(codec)
         head = cfg.get('model', {}).get('head')
         if isinstance(head, dict) and 'decoder' in head:
+            decoder = head['decoder'] if isinstance(head['decoder'], dict) else {}
+            # the codec's keys win; decoder-only options (set explicitly) are kept
+            extra = {k: v for k, v in decoder.items() if k not in codec}
             head['decoder'] = copy.deepcopy(codec)
+            head['decoder'].update(copy.deepcopy(extra))
         for key in ('train_pipeline', 'val_pipeline', 'test_pipeline'):
             _sync_transforms(cfg.get(key), codec)
         for loader_key in PIPELINE_OF_DATALOADER:
@@ -79,4 +107,3 @@ def sync_config(cfg: Config) -> Config:
             if isinstance(loader, dict):
                 for pipeline in _dataset_pipelines(loader.get('dataset')):
                     _sync_transforms(pipeline, codec)
-    return cfg

@@ -28,6 +28,7 @@ def build_head(**kw):
         branch_channels=16,
         init_cfg=None)
     cfg.update(kw)
+    torch.manual_seed(0)  # deterministic random init
     return MODELS.build(cfg)
 
 

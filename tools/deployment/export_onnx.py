@@ -57,6 +57,9 @@ def parse_args(argv=None):
                    help='torch.onnx.export(dynamo=...); auto: dynamo, falling back to '
                    'the TorchScript exporter if that fails')
     p.add_argument('--dynamic-batch', action='store_true')
+    p.add_argument('--seed', type=int, default=0,
+                   help='torch seed of the random initialisation (no checkpoint): the export '
+                        'and its check are then reproducible')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
     p.add_argument('--atol', type=float, default=1e-3,
                    help='fail (exit 1) above this max abs difference')
@@ -173,6 +176,7 @@ def main(argv=None):
         sync_config(cfg)
     input_size = tuple(cfg.codec.input_size)
     cfg.model.backbone.init_cfg = None
+    torch.manual_seed(args.seed)
     model = build_model(cfg, 'cpu')
     if args.checkpoint:
         from mmengine.runner import load_checkpoint
