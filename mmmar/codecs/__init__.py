@@ -1,9 +1,15 @@
 """MAR codec (registered in mmpose's ``KEYPOINT_CODECS``) and PAF helpers."""
 from .mar_codec import (MARCodec, heatmap_peaks_nms, refine_peaks,
                         structured_pose)
+from .dense_decode import dense_evidence, evidence_to_host
+from .grouping import (DecodeEvidence, assign_limb, group_people,
+                       limb_pair_scores, people_from_evidence)
 from .paf import draw_pafs, greedy_match, paf_line_scores
+from .reference_decode import evidence_numpy
 
 __all__ = [
     'MARCodec', 'heatmap_peaks_nms', 'refine_peaks', 'structured_pose',
-    'draw_pafs', 'greedy_match', 'paf_line_scores'
+    'draw_pafs', 'greedy_match', 'paf_line_scores', 'DecodeEvidence',
+    'assign_limb', 'group_people', 'limb_pair_scores', 'people_from_evidence',
+    'dense_evidence', 'evidence_to_host', 'evidence_numpy'
 ]

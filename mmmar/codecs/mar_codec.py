@@ -1,5 +1,5 @@
 """MARCodec: targets and decoding of the 2.5D pose + root depth of MAR."""
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -8,82 +8,16 @@ from mmpose.registry import KEYPOINT_CODECS
 
 from mmmar.geometry import focal_of
 from mmmar.structures import skeleton
-from .paf import draw_pafs, greedy_match, limb_index, paf_line_scores
+from .dense_decode import ROOT_MAPS, dense_evidence, evidence_to_host
+from .grouping import people_from_evidence
+from .grouping import structured_pose  # noqa: F401 (re-exported)
+from .paf import draw_pafs, limb_index
+from .reference_decode import evidence_numpy
+from .reference_decode import (  # noqa: F401 (re-exported)
+    heatmap_peaks_nms, refine_peaks)
 from .weights import missing_joint_weights
 
 ArrayOrTensor = Union[np.ndarray, torch.Tensor]
-
-
-def heatmap_peaks_nms(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
-    """Max-pool NMS of heatmaps: a pixel is a peak when it equals the maximum
-    of its ``kernel x kernel`` neighbourhood (separable max filter, vectorised
-    over channels and pixels; the loop runs over the ``kernel`` shifts only).
-
-    Args:
-        heatmaps (np.ndarray): shape (C, h, w).
-        kernel (int): Odd window size.
-
-    Returns:
-        np.ndarray: Boolean peak mask, shape (C, h, w).
-    """
-    r = kernel // 2
-    C, h, w = heatmaps.shape
-    pad = np.pad(heatmaps, ((0, 0), (r, r), (r, r)), constant_values=-np.inf)
-    mx = pad[:, :, 0:w].copy()
-    for i in range(1, kernel):
-        np.maximum(mx, pad[:, :, i:i + w], out=mx)
-    my = mx[:, 0:h].copy()
-    for i in range(1, kernel):
-        np.maximum(my, mx[:, i:i + h], out=my)
-    return heatmaps >= my
-
-
-def refine_peaks(heatmaps: np.ndarray, j: np.ndarray, x: np.ndarray,
-                       y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Quarter-pixel refinement of integer peaks towards the higher
-    neighbour (as mmpose's ``refine_keypoints``), vectorised.
-
-    Args:
-        heatmaps (np.ndarray): shape (C, h, w).
-        j, x, y (np.ndarray): Channel and integer location of each peak,
-            shape (M,).
-
-    Returns:
-        tuple: Refined float ``(x, y)``, shape (M,) each.
-    """
-    _, h, w = heatmaps.shape
-    xl, xr = np.clip(x - 1, 0, w - 1), np.clip(x + 1, 0, w - 1)
-    yu, yd = np.clip(y - 1, 0, h - 1), np.clip(y + 1, 0, h - 1)
-    dx = np.sign(heatmaps[j, y, xr] - heatmaps[j, y, xl])
-    dy = np.sign(heatmaps[j, yd, x] - heatmaps[j, yu, x])
-    return x + 0.25 * dx, y + 0.25 * dy
-
-
-def structured_pose(offset_xy: np.ndarray, heatmap_xy: np.ndarray,
-                    heatmap_score: np.ndarray,
-                    threshold: float) -> Tuple[np.ndarray, np.ndarray]:
-    """Eq. 3: the structured 2.5D pose's 2D part.
-
-    Each joint takes its heatmap/PAF location when its heatmap peak value
-    ``c_k >= threshold``, otherwise the root + offset location. (The
-    relative depth always comes from the offsets.)
-
-    Args:
-        offset_xy (np.ndarray): Root + offset locations, shape (..., 2).
-        heatmap_xy (np.ndarray): Assembled heatmap locations, shape (..., 2)
-            (any value where no heatmap candidate was matched).
-        heatmap_score (np.ndarray): Peak value of the matched candidate,
-            0 where none, shape (...).
-        threshold (float): The heatmap confidence threshold.
-
-    Returns:
-        tuple:
-        - xy (np.ndarray): Chosen locations, shape (..., 2).
-        - from_heatmap (np.ndarray): bool, shape (...).
-    """
-    from_heatmap = heatmap_score >= threshold
-    return np.where(from_heatmap[..., None], heatmap_xy,
-                    offset_xy), from_heatmap
 
 
 def _to_numpy(x: Optional[ArrayOrTensor]) -> Optional[np.ndarray]:
@@ -171,14 +105,28 @@ class MARCodec(BaseKeypointCodec):
         decode_keypoint_thr (float): Eq. 3 threshold: a joint uses its
             heatmap/PAF location when its peak value reaches it. Defaults to
             0.1.
-        decode_paf_thr (float): Minimal PAF line integral of an assembled
-            limb. Defaults to 0.05.
+        decode_paf_thr (float): Minimal limb evidence of an assembled limb:
+            PAF line integral + ``decode_dist_weight`` x closeness to the
+            offset-predicted joint (see ``decode_dist_weight``). Defaults to
+            0.05.
         decode_paf_samples (int): Samples of the PAF line integral.
             Defaults to 10.
         decode_gate_px (float): A candidate must lie within
             ``max(decode_gate_px, decode_gate_ratio * predicted limb length)``
             (heatmap px) of the offset-predicted joint. Defaults to 3.
         decode_gate_ratio (float): See ``decode_gate_px``. Defaults to 0.5.
+        decode_dist_weight (float): Weight of the closeness to the
+            offset-predicted joint, ``exp(-d^2 / (2 decode_dist_sigma^2))``,
+            in the grouping score of a candidate (added to its PAF line
+            integral; see :func:`mmmar.codecs.grouping.limb_pair_scores`).
+            Defaults to 1.
+        decode_dist_sigma (float): Distance scale of that closeness,
+            heatmap px. Defaults to 1.
+        decode_heat_weight (float): Weight of the candidate's heatmap peak
+            value in the grouping score. Defaults to 0.25.
+        decode_max_candidates (int): Candidates kept per joint (the
+            highest peaks; at least ``decode_max_instances``). Defaults
+            to 60.
         decode_max_instances (int): Maximum people per image. Defaults to 30.
         missing_margin (float): Growth of a person's neighbourhood, where
             its unknown joints / limbs get zero heatmap / PAF weight, as a
@@ -246,6 +194,10 @@ class MARCodec(BaseKeypointCodec):
                  decode_paf_samples: int = 10,
                  decode_gate_px: float = 3.0,
                  decode_gate_ratio: float = 0.5,
+                 decode_dist_weight: float = 1.0,
+                 decode_dist_sigma: float = 1.0,
+                 decode_heat_weight: float = 0.25,
+                 decode_max_candidates: int = 60,
                  decode_max_instances: int = 30,
                  missing_margin: float = 0.25):
         super().__init__()
@@ -264,6 +216,10 @@ class MARCodec(BaseKeypointCodec):
         self.decode_paf_samples = decode_paf_samples
         self.decode_gate_px = decode_gate_px
         self.decode_gate_ratio = decode_gate_ratio
+        self.decode_dist_weight = decode_dist_weight
+        self.decode_dist_sigma = decode_dist_sigma
+        self.decode_heat_weight = decode_heat_weight
+        self.decode_max_candidates = decode_max_candidates
         self.decode_max_instances = decode_max_instances
         if not missing_margin >= 0:
             raise ValueError('MARCodec: `missing_margin` must be >= 0, got '
@@ -538,20 +494,24 @@ class MARCodec(BaseKeypointCodec):
                K: Optional[ArrayOrTensor] = None,
                log_sigma_reg: Optional[ArrayOrTensor] = None,
                log_sigma_geo: Optional[ArrayOrTensor] = None,
-               torso_length: Optional[ArrayOrTensor] = None
-               ) -> Dict[str, np.ndarray]:
+               torso_length: Optional[ArrayOrTensor] = None,
+               backend: str = 'torch') -> Dict[str, np.ndarray]:
         """Decode the maps of ONE image into people (2.5D poses + root depth).
 
         Steps: max-pool NMS of heatmap peaks; people = root (pelvis) peaks
-        ``>= decode_root_thr``; per limb (parents first) PAF line-integral
-        scores (people x candidates), gated by the distance to the
-        offset-predicted joint, matched greedily by score; the structured 2.5D
-        pose of Eq. 3 (:func:`structured_pose`); relative depths and root
-        depth read at each person's root pixel. The only Python loop is over
-        the limbs (plus the few rounds of :func:`greedy_match`).
+        ``>= decode_root_thr``; offsets, relative depths and root depth read
+        at each person's root pixel (Eq. 2); PAF line integrals; then the
+        grouping along the tree, parents first
+        (:func:`mmmar.codecs.grouping.group_people`: per limb an optimal
+        one-to-one assignment scored by PAF line integral, closeness to the
+        offset-predicted joint and heatmap peak value, gated by the distance
+        to the offset-predicted joint) and the structured 2.5D pose of Eq. 3.
 
-        Torch tensors are accepted (detached and moved to CPU numpy first);
-        everything returned is numpy.
+        The dense stages run in torch where the maps are
+        (:mod:`mmmar.codecs.dense_decode`; numpy inputs are wrapped without a
+        copy), or with ``backend='numpy'`` in the numpy reference
+        (:mod:`mmmar.codecs.reference_decode`); both give the same people.
+        For a batch use :meth:`decode_batch`. Everything returned is numpy.
 
         Args:
             heatmaps (np.ndarray | Tensor): (K, h, w).
@@ -563,6 +523,7 @@ class MARCodec(BaseKeypointCodec):
                 image; needed for ``root_depth`` in mm.
             log_sigma_reg, log_sigma_geo, torso_length (optional): (1, h, w)
                 or (h, w) maps, read at the root pixels.
+            backend (str): ``'torch'`` (default) or ``'numpy'``.
 
         Returns:
             dict: with N people (sorted by descending root peak value):
@@ -581,103 +542,69 @@ class MARCodec(BaseKeypointCodec):
               when ``K`` is given)
             - log_sigma_reg / log_sigma_geo / torso_length (N,): when given
         """
-        heatmaps = _to_numpy(heatmaps).astype(np.float32, copy=False)
-        pafs = _to_numpy(pafs).astype(np.float32, copy=False)
-        offsets = _to_numpy(offsets).astype(np.float32, copy=False)
-        K_, h, w = heatmaps.shape
-        r = self.root_index
+        maps = dict(root_depth=root_depth, log_sigma_reg=log_sigma_reg,
+                    log_sigma_geo=log_sigma_geo, torso_length=torso_length)
+        K = _to_numpy(K)
+        if backend == 'numpy':
+            ev = evidence_numpy(
+                _to_numpy(heatmaps), _to_numpy(pafs), _to_numpy(offsets), self,
+                {k: _to_numpy(v) for k, v in maps.items() if v is not None})
+            return people_from_evidence(ev, self, K)
+        if backend != 'torch':
+            raise ValueError(f"MARCodec.decode: `backend` must be 'torch' or "
+                             f"'numpy', got {backend!r}")
+        h, w = _as_tensor(heatmaps).shape[-2:]
+        out = dict(heatmaps=heatmaps, pafs=pafs, offsets=offsets)
+        out.update({k: v for k, v in maps.items() if v is not None})
+        out = {k: _as_tensor(v).reshape((1, -1, h, w)) for k, v in out.items()}
+        return self.decode_batch(out, [K])[0]
 
-        # heatmap peaks (max-pool NMS) of every joint, sorted by joint
-        peaks = heatmap_peaks_nms(heatmaps, self.decode_nms_kernel)
-        peaks &= heatmaps >= min(self.decode_candidate_thr,
-                                 self.decode_root_thr)
-        cj, cy, cx = np.nonzero(peaks)
-        cval = heatmaps[cj, cy, cx]
+    def decode_batch(self,
+                     outputs: Dict[str, torch.Tensor],
+                     Ks: Optional[Sequence] = None,
+                     return_bytes: bool = False) -> List[dict]:
+        """Decode a batch of network outputs where they are (GPU or CPU).
 
-        # people = root peaks
-        is_root = (cj == r) & (cval >= self.decode_root_thr)
-        ry, rx, rs = cy[is_root], cx[is_root], cval[is_root]
-        order = np.argsort(-rs, kind='stable')[:self.decode_max_instances]
-        ry, rx, rs = ry[order], rx[order], rs[order]
-        N = len(ry)
+        The dense stages run batched in torch on the maps' device
+        (:func:`mmmar.codecs.dense_decode.dense_evidence`); only the peaks,
+        the values read at the roots and the PAF line integrals (tens of kB
+        per image) are copied to the host, in one copy, where the people are
+        grouped (:func:`mmmar.codecs.grouping.people_from_evidence`).
 
-        # offsets read at the root pixel (Eq. 2)
-        off = offsets.reshape(3, K_, h, w)[:, :, ry, rx]  # (3, K, N)
-        off_xy = np.stack([rx[:, None] + off[0].T * self.offset_norm,
-                           ry[:, None] + off[1].T * self.offset_norm], -1)
-        zrel = off[2].T * self.depth_norm  # (N, K)
-        zrel[:, r] = 0.  # Eq. 2: the root's depth relative to itself is zero by definition
+        Args:
+            outputs (dict): ``heatmaps`` (B, K, h, w), ``pafs`` (B, 2L, h, w),
+                ``offsets`` (B, 3K, h, w) and optionally ``root_depth``,
+                ``log_sigma_reg``, ``log_sigma_geo``, ``torso_length``
+                (B, 1, h, w); other keys are ignored.
+            Ks (Sequence, optional): B (3, 3) input intrinsics (or None).
+            return_bytes (bool): Also return the bytes copied to the host.
 
-        # refined joint candidates; joint j's are [bounds[j], bounds[j + 1])
-        keep = cval >= self.decode_candidate_thr
-        cj, cval = cj[keep], cval[keep]
-        fx, fy = refine_peaks(heatmaps, cj, cx[keep], cy[keep])
-        cand_xy = np.stack([fx, fy], -1)
-        bounds = np.searchsorted(cj, np.arange(K_ + 1))
-
-        pos = np.zeros((N, K_, 2))
-        hm_xy = np.zeros((N, K_, 2))
-        hm_score = np.zeros((N, K_))
-        rfx, rfy = refine_peaks(heatmaps, np.full_like(rx, r), rx, ry)
-        pos[:, r] = hm_xy[:, r] = np.stack([rfx, rfy], -1)
-        hm_score[:, r] = rs
-        from_hm = np.zeros((N, K_), dtype=bool)
-        from_hm[:, r] = True
-        if N > 0:
-            # PAF assembly along the tree, parents first: one step per limb
-            for l, (p, c) in enumerate(self._limbs):  # noqa: E741
-                cand = cand_xy[bounds[c]:bounds[c + 1]]
-                start = pos[:, p]
-                if len(cand):
-                    gate = np.maximum(
-                        self.decode_gate_px, self.decode_gate_ratio *
-                        np.linalg.norm(off_xy[:, c] - start, axis=-1))
-                    dist = np.linalg.norm(
-                        cand[None] - off_xy[:, c][:, None], axis=-1)
-                    score = paf_line_scores(
-                        pafs[2 * l:2 * l + 2],
-                        start,
-                        cand,
-                        self.decode_paf_samples,
-                        pair_mask=dist <= gate[:, None])
-                    match = greedy_match(score,
-                                         score >= self.decode_paf_thr)
-                    got = match >= 0
-                    hm_xy[got, c] = cand[match[got]]
-                    hm_score[got, c] = cval[bounds[c] + match[got]]
-                pos[:, c], from_hm[:, c] = structured_pose(
-                    off_xy[:, c], hm_xy[:, c], hm_score[:, c],
-                    self.decode_keypoint_thr)
-
-        # scores: matched peak value, else the heatmap at the offset location
-        ix = np.clip(np.rint(pos[..., 0]), 0, w - 1).astype(np.intp)
-        iy = np.clip(np.rint(pos[..., 1]), 0, h - 1).astype(np.intp)
-        kscore = np.where(from_hm, hm_score,
-                          heatmaps[np.arange(K_)[None], iy, ix])
-        results = dict(
-            keypoints=(pos * self.scale_factor).astype(np.float32),
-            keypoint_scores=kscore.astype(np.float32),
-            keypoints_rel_depth=zrel.astype(np.float32),
-            from_heatmap=from_hm,
-            roots=(pos[:, r] * self.scale_factor).astype(np.float32),
-            root_scores=rs.astype(np.float32),
-            scores=kscore.mean(1).astype(np.float32)
-            if N else np.zeros(0, np.float32))
-
-        def read(m):
-            m = _to_numpy(m)
-            return m.reshape(h, w)[ry, rx].astype(np.float32)
-
-        results['root_depth_norm'] = read(root_depth) if root_depth \
-            is not None else np.zeros(N, np.float32)
-        if K is not None:
-            results['root_depth'] = (results['root_depth_norm'] *
-                                     focal_of(_to_numpy(K).astype(
-                                         np.float64))).astype(np.float32)
-        for name, m in (('log_sigma_reg', log_sigma_reg),
-                        ('log_sigma_geo', log_sigma_geo), ('torso_length',
-                                                           torso_length)):
-            if m is not None:
-                results[name] = read(m)
+        Returns:
+            list[dict]: per image, the fields of :meth:`decode` (and the
+            byte count when ``return_bytes``).
+        """
+        for k in ('heatmaps', 'pafs', 'offsets'):
+            if k not in outputs:
+                raise ValueError(f'MARCodec.decode_batch: `outputs` has no '
+                                 f'{k!r} (got {sorted(outputs)})')
+        root_maps = {k: outputs[k] for k in ROOT_MAPS
+                     if outputs.get(k) is not None}
+        B = outputs['heatmaps'].shape[0]
+        Ks = [None] * B if Ks is None else list(Ks)
+        with torch.no_grad():
+            dense = dense_evidence(outputs['heatmaps'], outputs['pafs'],
+                                   outputs['offsets'], self, root_maps)
+        evidence = evidence_to_host(dense, self.heatmap_size, tuple(root_maps))
+        results = [people_from_evidence(ev, self, None if K is None else
+                                        _to_numpy(K)) for ev, K in zip(
+                                            evidence, Ks)]
+        if return_bytes:
+            from .dense_decode import transferred_bytes
+            return results, transferred_bytes(dense)
         return results
 
+
+def _as_tensor(x: ArrayOrTensor) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        return x.detach()
+    return torch.from_numpy(np.ascontiguousarray(x))

@@ -6,10 +6,11 @@ import pytest
 import torch
 
 from mmmar.codecs import MARCodec, draw_pafs, greedy_match, paf_line_scores
-from mmmar.geometry import back_project_np, focal_of, transform_intrinsics
+from mmmar.geometry import back_project_np, focal_of
 from mmmar.structures import skeleton
 from tests.test_geometry.real_data import (h36m_samples, mpi3dhp_samples,
                                            panoptic_samples)
+from tests.test_codecs.grouping_scenes import make_input
 
 torch.set_num_threads(1)
 R, M = skeleton.ROOT, skeleton.NECK
@@ -17,43 +18,9 @@ INPUT_SIZE, HEATMAP_SIZE = (512, 384), (128, 96)
 STRIDE = INPUT_SIZE[0] / HEATMAP_SIZE[0]
 
 
-def _project(P, K):
-    p = np.einsum('ij,...j->...i', K, P)
-    return p[..., :2] / p[..., 2:]
-
-
-def _input_affine(uv, size, angle_deg=0., margin=0.15):
-    """Image affine that fits the points ``uv`` (with a margin) into an input
-    of ``size``, rotated by ``angle_deg`` (like a crop/resize/rotate
-    transform)."""
-    lo, hi = uv.min(0), uv.max(0)
-    centre, ext = (lo + hi) / 2, (hi - lo) * (1 + 2 * margin)
-    W, H = size
-    s = min(W / ext[0], H / ext[1])
-    th = np.deg2rad(angle_deg)
-    Rm = s * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
-    A = np.zeros((2, 3))
-    A[:, :2] = Rm
-    A[:, 2] = np.array([W / 2, H / 2]) - Rm @ centre
-    return A
-
-
 def _make_input(sample, angle_deg=0.):
     """Results-dict-like fields of a sample warped into the network input."""
-    P, valid, K = sample['joints'], sample['valid'], sample['K']
-    A = _input_affine(_project(P, K)[valid], INPUT_SIZE, angle_deg)
-    K_in = transform_intrinsics(K, A)
-    kp = _project(P, K_in)
-    inside = (kp[..., 0] >= 0) & (kp[..., 0] < INPUT_SIZE[0]) & \
-        (kp[..., 1] >= 0) & (kp[..., 1] < INPUT_SIZE[1])
-    return dict(
-        keypoints=kp.astype(np.float32),
-        keypoints_visible=(valid & inside).astype(np.float32),
-        keypoints_valid=valid.astype(np.float32),
-        keypoints_cam=np.where(valid[..., None], P, 0.).astype(np.float32),
-        has_depth=np.ones(len(P), np.float32),
-        cam_param=dict(K=K_in.astype(np.float32)),
-        img_path=sample['name'])
+    return make_input(sample, INPUT_SIZE, angle_deg)
 
 
 def _codec(**kwargs):

@@ -590,27 +590,45 @@ class MARHead(BaseHead):
         """Decode + fuse per image from a network output dict (B, C, h, w).
 
         Exposed so that tests (and TTA) can feed arbitrary output maps.
-        """
-        results = []
-        for i, data_sample in enumerate(batch_data_samples):
-            maps = {
-                k: v[i].detach().float().cpu().numpy()
-                for k, v in outputs.items() if isinstance(v, Tensor)
-            }
-            for k in ('log_sigma_reg', 'log_sigma_geo'):
-                maps[k] = np.clip(maps[k], *self.log_sigma_range)
-            K = get_intrinsics(data_sample)
-            decoded = self.decode_maps(maps, K)
-            results.append(self.fusion(codec_to_fusion(decoded), K))
-        return results
 
-    def decode_maps(self, maps: Dict[str, np.ndarray],
-                    K: np.ndarray) -> InstanceData:
-        """Run the codec on one image's maps (numpy, (C, h, w))."""
+        The codec's dense decode stages run batched where the maps are
+        (:meth:`MARCodec.decode_batch`); only per-person results reach the
+        host. ``test_cfg['decode_backend'] = 'numpy'`` instead copies every
+        map to the host and decodes each image with the numpy reference
+        (for comparisons, e.g. ``tools/analysis_tools/benchmark.py``).
+        """
         if self.decoder is None:
             raise RuntimeError('MARHead needs a `decoder` (MARCodec) to '
                                'predict')
-        return self.decoder.decode(**maps_for_codec(self.decoder, maps, K))
+        Ks = [get_intrinsics(ds) for ds in batch_data_samples]
+        if test_cfg.get('decode_backend', 'torch') == 'numpy':
+            decoded = [
+                self.decode_maps(
+                    {k: v[i].detach().float().cpu().numpy()
+                     for k, v in outputs.items() if isinstance(v, Tensor)},
+                    K, backend='numpy') for i, K in enumerate(Ks)
+            ]
+        else:
+            decoded = self.decoder.decode_batch(
+                {k: v for k, v in outputs.items() if isinstance(v, Tensor)},
+                Ks)
+        results = []
+        for d, K in zip(decoded, Ks):
+            for k in ('log_sigma_reg', 'log_sigma_geo'):
+                if k in d:  # clipping the read values = clipping the maps
+                    d[k] = np.clip(d[k], *self.log_sigma_range)
+            results.append(self.fusion(codec_to_fusion(d), K))
+        return results
+
+    def decode_maps(self, maps: Dict[str, np.ndarray], K: np.ndarray,
+                    **kwargs) -> dict:
+        """Run the codec on one image's maps ((C, h, w), numpy or tensors);
+        ``kwargs`` go to ``MARCodec.decode`` (e.g. ``backend``)."""
+        if self.decoder is None:
+            raise RuntimeError('MARHead needs a `decoder` (MARCodec) to '
+                               'predict')
+        return self.decoder.decode(**maps_for_codec(self.decoder, maps, K),
+                                   **kwargs)
 
 
 def maps_for_codec(codec, maps: Dict[str, np.ndarray], K: np.ndarray) -> dict:

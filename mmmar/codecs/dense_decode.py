@@ -1,0 +1,256 @@
+"""The dense stages of MAR's decode in torch, on the maps' device, batched.
+
+:func:`dense_evidence` runs on a batch of network outputs (B, C, h, w)
+wherever they are (GPU or CPU):
+
+1. heatmap NMS (``max_pool2d``) and the peaks of every joint above its
+   threshold, the ``M`` highest per joint (``topk``), sorted by descending
+   value (ties: row-major pixel order), refined by a quarter pixel towards
+   the higher neighbour;
+2. the people = the first root candidates above ``decode_root_thr`` (at most
+   ``decode_max_instances``); offsets, relative depths, root depth, sigmas and
+   torso length read at their root pixels (Eq. 2); the heatmap value at each
+   offset location;
+3. the PAF line integrals of all limbs at once, from every possible start
+   (the parent joint's candidates and the people's offset locations of it)
+   to every child candidate.
+
+Only these small per-candidate / per-person tensors move to the host
+(:func:`evidence_to_host`: one copy per batch, about 70 kB per image at 20
+people), where :func:`mmmar.codecs.grouping.group_people` assembles the
+people. The same function with ``fixed_size=True`` has static shapes (no
+data-dependent sizes, no host synchronisation) and is what the ONNX export
+includes in the graph (``tools/deployment/export_onnx.py``).
+
+The numpy twin is :func:`mmmar.codecs.reference_decode.evidence_numpy`.
+"""
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .grouping import DecodeEvidence
+from .paf import MIN_LIMB_LENGTH
+
+#: Root-read maps, in the order of :data:`DenseEvidence` ``root_reads``.
+ROOT_MAPS = ('root_depth', 'log_sigma_reg', 'log_sigma_geo', 'torso_length')
+
+#: Order of the tensors of :func:`dense_evidence` (and of the ONNX outputs).
+EVIDENCE_FIELDS = ('cand_xy', 'cand_score', 'cand_valid', 'root_index',
+                   'person_valid', 'offset_xy', 'rel_depth',
+                   'heat_at_offset', 'paf_scores', 'root_reads')
+
+
+def _gather_flat(maps: Tensor, index: Tensor) -> Tensor:
+    """``maps`` (B, C, h, w), ``index`` (B, C, n) flat pixel indices ->
+    (B, C, n) values."""
+    return maps.flatten(2).gather(-1, index)
+
+
+def candidate_peaks(heatmaps: Tensor, codec, num: Optional[int] = None):
+    """Heatmap peaks of every joint (step 1 of :func:`dense_evidence`).
+
+    Args:
+        heatmaps (Tensor): (B, K, h, w) float32.
+        codec: The :class:`MARCodec`.
+        num (int, optional): Slots per joint M. ``None``: as many as the
+            joint with most peaks in the batch has, at most
+            ``max(decode_max_candidates, decode_max_instances)`` (one
+            host synchronisation).
+
+    Returns:
+        tuple: ``xy`` (B, K, M, 2) refined heatmap px, ``score`` (B, K, M),
+        ``valid`` (B, K, M) bool, ``index`` (B, K, M) flat pixel index.
+    """
+    B, K_, h, w = heatmaps.shape
+    r = codec.root_index
+    cap = max(codec.decode_max_candidates, codec.decode_max_instances)
+    thr = torch.full((K_, ), float(codec.decode_candidate_thr),
+                     device=heatmaps.device)
+    thr[r] = min(codec.decode_candidate_thr, codec.decode_root_thr)
+    k = codec.decode_nms_kernel
+    mx = F.max_pool2d(heatmaps, k, stride=1, padding=k // 2)
+    peak = ((heatmaps >= mx) & (heatmaps >= thr[:, None, None])).flatten(2)
+    if num is None:
+        num = min(cap, int(peak.sum(-1).max())) if peak.numel() else 0
+    num = min(num, h * w)
+    flat = heatmaps.flatten(2)
+    # sort key: value, ties broken by the pixel index (row-major first);
+    # the relative perturbation < 2e-8 never reorders distinct float32s
+    pix = torch.arange(h * w, device=heatmaps.device, dtype=torch.float64)
+    key = torch.where(peak, flat.double() * (1. - pix * 2e-14),
+                      torch.full_like(flat, -1., dtype=torch.float64))
+    key, index = key.topk(num, dim=-1)
+    valid = key > -0.5
+    score = flat.gather(-1, index)
+    x, y = index % w, torch.div(index, w, rounding_mode='floor')
+    xl, xr = (x - 1).clamp(0, w - 1), (x + 1).clamp(0, w - 1)
+    yu, yd = (y - 1).clamp(0, h - 1), (y + 1).clamp(0, h - 1)
+    dx = torch.sign(flat.gather(-1, y * w + xr) - flat.gather(-1, y * w + xl))
+    dy = torch.sign(flat.gather(-1, yd * w + x) - flat.gather(-1, yu * w + x))
+    xy = torch.stack([x.float() + 0.25 * dx, y.float() + 0.25 * dy], -1)
+    return xy, score, valid, index
+
+
+def paf_scores_batched(pafs: Tensor, starts: Tensor, ends: Tensor,
+                       num_samples: int) -> Tensor:
+    """PAF line integrals of all limbs at once (as
+    :func:`mmmar.codecs.paf.paf_pair_scores`: nearest-pixel samples clipped
+    to the map, degenerate segments score 1).
+
+    Args:
+        pafs (Tensor): (B, 2L, h, w).
+        starts (Tensor): (B, L, R, 2) heatmap px.
+        ends (Tensor): (B, L, M, 2) heatmap px.
+        num_samples (int): Samples per segment.
+
+    Returns:
+        Tensor: (B, L, R, M) scores.
+    """
+    B, L2, h, w = pafs.shape
+    L = L2 // 2
+    R, M = starts.shape[2], ends.shape[2]
+    # float64 sample points: the same pixels as the numpy reference
+    starts, ends = starts.double(), ends.double()
+    vec = ends[:, :, None] - starts[:, :, :, None]  # (B, L, R, M, 2)
+    length = vec.norm(dim=-1)
+    unit = (vec / length.clamp(min=MIN_LIMB_LENGTH)[..., None]).float()
+    t = torch.linspace(0., 1., num_samples, device=pafs.device,
+                       dtype=torch.float64)
+    pts = starts[:, :, :, None, None] + t[:, None] * vec[:, :, :, :, None]
+    px = pts[..., 0].round().clamp(0, w - 1).long()
+    py = pts[..., 1].round().clamp(0, h - 1).long()
+    idx = (py * w + px).reshape(B, L, 1, R * M * num_samples)
+    field = pafs.reshape(B, L, 2, h * w).gather(-1, idx.expand(-1, -1, 2, -1))
+    field = field.reshape(B, L, 2, R, M, num_samples)
+    score = (field[:, :, 0] * unit[..., 0:1] +
+             field[:, :, 1] * unit[..., 1:2]).mean(-1)
+    return torch.where(length > MIN_LIMB_LENGTH, score,
+                       torch.ones_like(score))
+
+
+def dense_evidence(heatmaps: Tensor,
+                   pafs: Tensor,
+                   offsets: Tensor,
+                   codec,
+                   root_maps: Optional[Dict[str, Optional[Tensor]]] = None,
+                   fixed_size: bool = False) -> Dict[str, Tensor]:
+    """The decode's dense stages for a batch, on the maps' device.
+
+    Args:
+        heatmaps (Tensor): (B, K, h, w).
+        pafs (Tensor): (B, 2L, h, w).
+        offsets (Tensor): (B, 3K, h, w), normalised as encoded.
+        codec: The :class:`MARCodec` (decode parameters, root, limbs).
+        root_maps (dict, optional): name (:data:`ROOT_MAPS`) -> (B, 1, h, w)
+            map or None.
+        fixed_size (bool): M = ``max(decode_max_candidates,
+            decode_max_instances)`` slots per joint and N =
+            ``decode_max_instances`` people slots whatever the maps hold (for
+            export); else M is the largest peak count of the batch.
+
+    Returns:
+        dict: float32 / bool / int64 tensors (:data:`EVIDENCE_FIELDS`):
+        ``cand_xy`` (B, K, M, 2), ``cand_score`` (B, K, M), ``cand_valid``
+        (B, K, M), ``root_index`` (B, N) flat root pixels, ``person_valid``
+        (B, N) (a prefix of the slots), ``offset_xy`` (B, N, K, 2),
+        ``rel_depth`` (B, N, K) mm, ``heat_at_offset`` (B, N, K),
+        ``paf_scores`` (B, L, M + N, M) and ``root_reads`` (B, 4, N) (the
+        maps of :data:`ROOT_MAPS`, 0 where not given).
+    """
+    heatmaps, pafs, offsets = (t.float() for t in (heatmaps, pafs, offsets))
+    B, K_, h, w = heatmaps.shape
+    r = codec.root_index
+    cap = max(codec.decode_max_candidates, codec.decode_max_instances)
+    cand_xy, cand_score, cand_valid, index = candidate_peaks(
+        heatmaps, codec, cap if fixed_size else None)
+    M = cand_score.shape[-1]
+    N = min(codec.decode_max_instances, M)
+    root_index = index[:, r, :N]  # (B, N)
+    person_valid = cand_valid[:, r, :N] & (cand_score[:, r, :N] >=
+                                           codec.decode_root_thr)
+    off = _gather_flat(offsets, root_index[:, None].expand(-1, 3 * K_, -1))
+    off = off.reshape(B, 3, K_, N).permute(0, 1, 3, 2)  # (B, 3, N, K)
+    rx = (root_index % w).double()[..., None]
+    ry = torch.div(root_index, w, rounding_mode='floor').double()[..., None]
+    offset_xy = torch.stack([rx + off[:, 0].double() * codec.offset_norm,
+                             ry + off[:, 1].double() * codec.offset_norm], -1)
+    not_root = torch.ones(K_, device=heatmaps.device)
+    not_root[r] = 0.  # Eq. 2: the root's depth relative to itself is 0
+    rel_depth = off[:, 2] * codec.depth_norm * not_root
+    ix = offset_xy[..., 0].round().clamp(0, w - 1).long()
+    iy = offset_xy[..., 1].round().clamp(0, h - 1).long()
+    heat = _gather_flat(heatmaps, (iy * w + ix).transpose(1, 2))
+    reads = []
+    for name in ROOT_MAPS:
+        m = (root_maps or {}).get(name)
+        reads.append(
+            _gather_flat(m.float().reshape(B, 1, h, w), root_index[:, None])
+            [:, 0] if m is not None else torch.zeros_like(heat[:, 0]))
+    limbs = torch.as_tensor(codec._limbs, device=heatmaps.device)
+    starts = torch.cat([cand_xy[:, limbs[:, 0]].double(),
+                        offset_xy[:, :, limbs[:, 0]].transpose(1, 2)], 2)
+    paf = paf_scores_batched(pafs, starts, cand_xy[:, limbs[:, 1]],
+                             codec.decode_paf_samples)
+    return dict(cand_xy=cand_xy, cand_score=cand_score,
+                cand_valid=cand_valid, root_index=root_index,
+                person_valid=person_valid, offset_xy=offset_xy,
+                rel_depth=rel_depth, heat_at_offset=heat.transpose(1, 2),
+                paf_scores=paf, root_reads=torch.stack(reads, 1))
+
+
+def evidence_to_host(dense: Dict[str, Tensor], heatmap_size,
+                     root_maps_given=ROOT_MAPS) -> List[DecodeEvidence]:
+    """Move :func:`dense_evidence`'s tensors to the host in ONE copy and split
+    them into one :class:`DecodeEvidence` per image.
+
+    Args:
+        dense (dict): Output of :func:`dense_evidence` (torch tensors, or
+            numpy arrays e.g. from onnxruntime).
+        heatmap_size (tuple): (w, h).
+        root_maps_given (Sequence[str]): The :data:`ROOT_MAPS` that were
+            given (the others are left out of ``root_reads``).
+
+    Returns:
+        list[DecodeEvidence]
+    """
+    names = EVIDENCE_FIELDS
+    if isinstance(dense['cand_xy'], Tensor):
+        B = dense['cand_xy'].shape[0]
+        flat = torch.cat([dense[k].reshape(B, -1).to(torch.float32)
+                          for k in names], 1).cpu().numpy()
+        parts, o = {}, 0
+        for k in names:
+            n = dense[k][0].numel()
+            parts[k] = flat[:, o:o + n].reshape((B, ) + dense[k].shape[1:])
+            o += n
+    else:
+        parts = {k: np.asarray(dense[k]) for k in names}
+    B, K_, M = parts['cand_score'].shape
+    w = heatmap_size[0]
+    out = []
+    for b in range(B):
+        N = int(parts['person_valid'][b].astype(bool).sum())
+        ridx = parts['root_index'][b, :N].astype(np.int64)
+        reads = {name: parts['root_reads'][b, i, :N]
+                 for i, name in enumerate(ROOT_MAPS)
+                 if name in root_maps_given}
+        out.append(DecodeEvidence(
+            cand_xy=parts['cand_xy'][b].astype(np.float64),
+            cand_score=parts['cand_score'][b].astype(np.float32),
+            cand_valid=parts['cand_valid'][b].astype(bool),
+            num_people=N,
+            root_pix=np.stack([ridx % w, ridx // w], -1),
+            offset_xy=parts['offset_xy'][b, :N].astype(np.float64),
+            rel_depth=parts['rel_depth'][b, :N],
+            heat_at_offset=parts['heat_at_offset'][b, :N],
+            paf_scores=parts['paf_scores'][b, :, :M + N],
+            root_reads=reads))
+    return out
+
+
+def transferred_bytes(dense: Dict[str, Tensor]) -> int:
+    """Bytes that :func:`evidence_to_host` copies to the host (float32)."""
+    return 4 * sum(int(dense[k].numel()) for k in EVIDENCE_FIELDS)

@@ -1,0 +1,277 @@
+"""Grouping of MAR's joint candidates into people (host side of the decode).
+
+The dense stages of the decode (heatmap NMS, peak extraction, reading the
+root offsets / depth / sigma maps at the roots, PAF line integrals) produce a
+small :class:`DecodeEvidence` per image, on the maps' device
+(:mod:`mmmar.codecs.dense_decode`) or in numpy (the reference,
+:mod:`mmmar.codecs.reference_decode`). :func:`group_people` walks the
+kinematic tree from the roots, parents first, and for every limb assigns the
+child-joint candidates to the people with :func:`assign_limb`, which uses all
+the evidence the network gives:
+
+- the PAF line integral from the person's parent joint to the candidate,
+- the distance of the candidate to the position predicted by the person's
+  root offsets (Eq. 2), relative to the gate,
+- the candidate's heatmap peak value,
+- the one-to-one constraint over the whole limb (an optimal assignment,
+  ``scipy.optimize.linear_sum_assignment``, instead of greedy matching by
+  PAF score alone, which hands a person a neighbour's joint when the
+  neighbour's limb scores marginally higher).
+
+:func:`people_from_evidence` turns the grouping into the codec's per-person
+result arrays (Eq. 3 structured pose, relative depths, root depth).
+"""
+from typing import Dict, NamedTuple, Optional, Tuple
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from mmmar.geometry import focal_of
+from .paf import greedy_match
+
+
+class DecodeEvidence(NamedTuple):
+    """What the dense decode stages give the grouping, for ONE image (numpy).
+
+    Joint candidates are the heatmap peaks of each joint, sorted by
+    descending peak value (ties: row-major pixel order), padded to M slots;
+    the people are the first N root candidates (``N <= M``). Coordinates are
+    heatmap px.
+
+    Attributes:
+        cand_xy (np.ndarray): (K, M, 2) refined candidate locations.
+        cand_score (np.ndarray): (K, M) peak values.
+        cand_valid (np.ndarray): (K, M) bool, the slot holds a candidate.
+        num_people (int): N.
+        root_pix (np.ndarray): (N, 2) integer (x, y) root pixels.
+        offset_xy (np.ndarray): (N, K, 2) root + offset joint locations.
+        rel_depth (np.ndarray): (N, K) Z_k - Z_root, mm (root: 0).
+        heat_at_offset (np.ndarray): (N, K) heatmap value at the rounded
+            (clipped) ``offset_xy``.
+        paf_scores (np.ndarray): (L, M + N, M) PAF line integral of limb l
+            from start row r to the child candidate m; rows ``0..M-1`` start
+            at the parent joint's candidates, rows ``M + i`` at person i's
+            offset location of the parent joint.
+        root_reads (dict): name -> (N,) values of the per-pixel maps
+            (``root_depth``, ``log_sigma_reg``, ``log_sigma_geo``,
+            ``torso_length``) read at the root pixels.
+    """
+    cand_xy: np.ndarray
+    cand_score: np.ndarray
+    cand_valid: np.ndarray
+    num_people: int
+    root_pix: np.ndarray
+    offset_xy: np.ndarray
+    rel_depth: np.ndarray
+    heat_at_offset: np.ndarray
+    paf_scores: np.ndarray
+    root_reads: Dict[str, np.ndarray]
+
+
+def structured_pose(offset_xy: np.ndarray, heatmap_xy: np.ndarray,
+                    heatmap_score: np.ndarray,
+                    threshold: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Eq. 3: the structured 2.5D pose's 2D part.
+
+    Each joint takes its heatmap/PAF location when its heatmap peak value
+    ``c_k >= threshold``, otherwise the root + offset location. (The
+    relative depth always comes from the offsets.)
+
+    Args:
+        offset_xy (np.ndarray): Root + offset locations, shape (..., 2).
+        heatmap_xy (np.ndarray): Assembled heatmap locations, shape (..., 2)
+            (any value where no heatmap candidate was matched).
+        heatmap_score (np.ndarray): Peak value of the matched candidate,
+            0 where none, shape (...).
+        threshold (float): The heatmap confidence threshold.
+
+    Returns:
+        tuple:
+        - xy (np.ndarray): Chosen locations, shape (..., 2).
+        - from_heatmap (np.ndarray): bool, shape (...).
+    """
+    from_heatmap = heatmap_score >= threshold
+    return np.where(from_heatmap[..., None], heatmap_xy,
+                    offset_xy), from_heatmap
+
+
+def limb_pair_scores(paf_score: np.ndarray, dist: np.ndarray,
+                     cand_score: np.ndarray, dist_weight: float,
+                     dist_sigma: float,
+                     heat_weight: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Evidence of pairing person i with candidate m of one limb.
+
+    - ``link = paf_score + dist_weight * exp(-dist^2 / (2 dist_sigma^2))``:
+      the evidence that the limb exists, from the PAF and from the root
+      offsets (the closeness term is 1 at the offset-predicted location and
+      fades within a few ``dist_sigma``);
+    - ``score = link + heat_weight * cand_score``.
+
+    Where the offsets are precise the closeness decides between candidates
+    whose PAF integrals are alike or wrong (a neighbour's joint 1-3 px away;
+    limbs of two people on the same pixels, whose PAF vectors are averaged
+    and may cancel); where they are off by more than a few px it adds
+    nothing and the PAF decides.
+
+    Args:
+        paf_score (np.ndarray): (N, M) PAF line integrals.
+        dist (np.ndarray): (N, M) distance of each candidate to each person's
+            offset-predicted joint, heatmap px.
+        cand_score (np.ndarray): (M,) heatmap peak values.
+        dist_weight (float), dist_sigma (float), heat_weight (float): Weights
+            of the terms and the scale of the distance, heatmap px.
+
+    Returns:
+        tuple: ``link`` and ``score``, (N, M) each.
+    """
+    link = paf_score + dist_weight * np.exp(-0.5 * (dist / dist_sigma)**2)
+    return link, link + heat_weight * cand_score[None]
+
+
+def assign_limb(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Optimal one-to-one assignment of candidates to people for one limb.
+
+    Maximises the sum of ``scores`` over the assigned pairs, each person
+    getting at most one candidate and each candidate at most one person, with
+    only ``allowed`` pairs (a person may stay without candidate:
+    zero-score dummy columns). Allowed pair scores should be positive, so
+    that any allowed pair is better than none (true for the ``score`` of
+    :func:`limb_pair_scores` where ``link >= decode_paf_thr > 0``).
+
+    Args:
+        scores (np.ndarray): (N, M) pair scores.
+        allowed (np.ndarray): (N, M) bool.
+
+    Returns:
+        np.ndarray: (N,) the assigned candidate of each person, or -1.
+    """
+    N, M = scores.shape
+    match = np.full(N, -1, dtype=np.intp)
+    rows = np.flatnonzero(allowed.any(1))
+    cols = np.flatnonzero(allowed.any(0))
+    if rows.size == 0:
+        return match
+    s = scores[np.ix_(rows, cols)].astype(np.float64)
+    ok = allowed[np.ix_(rows, cols)]
+    if rows.size == 1 or cols.size == 1:  # trivial: best allowed pair
+        s = np.where(ok, s, -np.inf)
+        r, c = np.unravel_index(np.argmax(s), s.shape)
+        match[rows[r]] = cols[c]
+        return match
+    # forbidden pairs cost more than leaving the person unmatched (cost 0)
+    big = 1. + 2. * np.abs(s[ok]).max()
+    cost = np.concatenate(
+        [np.where(ok, -s, big),
+         np.where(np.eye(rows.size, dtype=bool), 0., big)], 1)
+    r, c = linear_sum_assignment(cost)
+    keep = c < cols.size
+    keep[keep] = ok[r[keep], c[keep]]
+    match[rows[r[keep]]] = cols[c[keep]]
+    return match
+
+
+def group_people(ev: DecodeEvidence, codec,
+                 method: str = 'optimal') -> Dict[str, np.ndarray]:
+    """Assemble people along the kinematic tree (parents first).
+
+    For each limb (parent p, child c) and each person the start is the
+    person's assembled parent joint (a heatmap candidate, or the offset
+    location when Eq. 3 chose it). Candidates of c farther than
+    ``max(decode_gate_px, decode_gate_ratio * predicted limb length)`` from
+    the offset-predicted joint, with a peak below ``decode_candidate_thr``
+    or whose limb evidence (PAF integral + closeness to the offset-predicted
+    joint, ``link`` of :func:`limb_pair_scores` with ``decode_dist_weight``
+    and ``decode_dist_sigma``) is below ``decode_paf_thr`` are not allowed;
+    the others are scored (``score`` of :func:`limb_pair_scores`, with
+    ``decode_heat_weight``) and assigned by :func:`assign_limb`. Eq. 3
+    (:func:`structured_pose`) then picks the heatmap or the offset
+    location.
+
+    ``method='greedy_paf'`` is the former grouping, kept as the baseline of
+    ``tools/analysis_tools/grouping_stress.py``: allowed pairs need a PAF
+    integral >= ``decode_paf_thr`` and are matched greedily by PAF integral
+    alone (:func:`mmmar.codecs.paf.greedy_match`).
+
+    Args:
+        ev (DecodeEvidence): The image's evidence.
+        codec: The :class:`MARCodec` (decode parameters, root, limbs).
+        method (str): ``'optimal'`` (default) or ``'greedy_paf'``.
+
+    Returns:
+        dict: ``xy`` (N, K, 2) heatmap px, ``heatmap_score`` (N, K) matched
+        peak value (0 where none), ``from_heatmap`` (N, K) bool.
+    """
+    if method not in ('optimal', 'greedy_paf'):
+        raise ValueError("group_people: `method` must be 'optimal' or "
+                         f"'greedy_paf', got {method!r}")
+    N = ev.num_people
+    K, M = ev.cand_score.shape
+    r = codec.root_index
+    xy = np.zeros((N, K, 2))
+    hm_score = np.zeros((N, K))
+    from_hm = np.zeros((N, K), bool)
+    match = np.full((N, K), -1, np.intp)
+    people = np.arange(N)
+    xy[:, r] = ev.cand_xy[r, :N]
+    hm_score[:, r] = ev.cand_score[r, :N]
+    from_hm[:, r] = True
+    match[:, r] = people
+    cand_ok = ev.cand_valid & (ev.cand_score >= codec.decode_candidate_thr)
+    for l, (p, c) in enumerate(codec._limbs):  # noqa: E741
+        start = xy[:, p]
+        start_row = np.where(from_hm[:, p], match[:, p], M + people)
+        paf = ev.paf_scores[l][start_row]  # (N, M)
+        pred = ev.offset_xy[:, c]
+        gate = np.maximum(
+            codec.decode_gate_px,
+            codec.decode_gate_ratio * np.linalg.norm(pred - start, axis=-1))
+        dist = np.linalg.norm(ev.cand_xy[c][None] - pred[:, None], axis=-1)
+        allowed = cand_ok[c][None] & (dist <= gate[:, None])
+        if method == 'greedy_paf':
+            m = greedy_match(paf, allowed & (paf >= codec.decode_paf_thr))
+        else:
+            link, score = limb_pair_scores(paf, dist, ev.cand_score[c],
+                                           codec.decode_dist_weight,
+                                           codec.decode_dist_sigma,
+                                           codec.decode_heat_weight)
+            m = assign_limb(score, allowed & (link >= codec.decode_paf_thr))
+        got = m >= 0
+        hm_xy = np.where(got[:, None], ev.cand_xy[c][np.maximum(m, 0)], 0.)
+        hm_score[:, c] = np.where(got, ev.cand_score[c][np.maximum(m, 0)], 0.)
+        match[:, c] = m
+        xy[:, c], from_hm[:, c] = structured_pose(
+            pred, hm_xy, hm_score[:, c], codec.decode_keypoint_thr)
+    return dict(xy=xy, heatmap_score=hm_score, from_heatmap=from_hm)
+
+
+def people_from_evidence(ev: DecodeEvidence, codec,
+                         K: Optional[np.ndarray] = None,
+                         method: str = 'optimal') -> Dict[str, np.ndarray]:
+    """The codec's decode result of one image from its evidence (see
+    :meth:`MARCodec.decode` for the fields; ``method``: see
+    :func:`group_people`)."""
+    N = ev.num_people
+    r = codec.root_index
+    g = group_people(ev, codec, method)
+    pos, from_hm = g['xy'], g['from_heatmap']
+    kscore = np.where(from_hm, g['heatmap_score'], ev.heat_at_offset)
+    scale = codec.scale_factor
+    results = dict(
+        keypoints=(pos * scale).astype(np.float32),
+        keypoint_scores=kscore.astype(np.float32),
+        keypoints_rel_depth=ev.rel_depth.astype(np.float32),
+        from_heatmap=from_hm,
+        roots=(pos[:, r] * scale).astype(np.float32),
+        root_scores=ev.cand_score[r, :N].astype(np.float32),
+        scores=kscore.mean(1).astype(np.float32)
+        if N else np.zeros(0, np.float32))
+    reads = ev.root_reads
+    results['root_depth_norm'] = reads.get(
+        'root_depth', np.zeros(N, np.float32)).astype(np.float32)
+    if K is not None:
+        results['root_depth'] = (results['root_depth_norm'] * focal_of(
+            np.asarray(K, np.float64))).astype(np.float32)
+    for name in ('log_sigma_reg', 'log_sigma_geo', 'torso_length'):
+        if name in reads:
+            results[name] = reads[name].astype(np.float32)
+    return results
