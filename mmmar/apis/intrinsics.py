@@ -24,6 +24,24 @@ A user can give intrinsics in any of these forms (:func:`parse_intrinsics`):
 
 On the command line (``demo/inferencer_demo.py --intrinsics``) the same is given as a JSON file
 or as 4 numbers (:func:`load_intrinsics_arg`).
+
+**Camera from the photo.** Without user intrinsics for an image, :func:`resolve_intrinsics`
+reads the image file's EXIF (:func:`exif_intrinsics`, with Pillow) and, when it carries a
+focal length, uses it (source ``'exif'``) instead of the 60-degree default:
+
+* ``FocalLengthIn35mmFilm`` ``f35`` (mm): the 35 mm equivalent is defined by the diagonal
+  (CIPA DC-008), so ``fx = fy = f35 * sqrt(W^2 + H^2) / sqrt(36^2 + 24^2)``; for a 3:2 image
+  this is ``f35 / 36 * W`` (landscape);
+* else ``FocalLength`` ``f`` (mm) with ``FocalPlaneXResolution`` / ``FocalPlaneYResolution``
+  and ``FocalPlaneResolutionUnit`` (inch, cm, mm, um): ``fx = f * XRes / unit_mm`` (pixels per
+  mm on the sensor), ``fy`` likewise (``fy = fx`` without a Y resolution), rescaled by
+  ``W / PixelXDimension`` when the image was resized after the EXIF was written, and with
+  ``fx``/``fy`` swapped for an image decoded rotated by a quarter turn;
+* else ``FocalLength`` with a known sensor width (``sensor_width_mm=``, the sensor's long
+  side): ``fx = fy = f * max(W, H) / sensor_width_mm``.
+
+The principal point is the image centre, as for the default. Values that are missing, zero,
+not finite or give a horizontal field of view outside (1, 179) degrees are ignored.
 """
 import json
 import math
@@ -33,15 +51,27 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 __all__ = [
-    'DEFAULT_FOV_DEG', 'SOURCE_DEFAULT', 'SOURCE_USER', 'default_intrinsics',
-    'parse_intrinsics', 'is_per_image_intrinsics', 'resolve_intrinsics',
-    'load_intrinsics_arg'
+    'DEFAULT_FOV_DEG', 'SOURCE_DEFAULT', 'SOURCE_USER', 'SOURCE_EXIF',
+    'default_intrinsics', 'parse_intrinsics', 'is_per_image_intrinsics',
+    'resolve_intrinsics', 'load_intrinsics_arg', 'exif_intrinsics'
 ]
 
 #: Horizontal field of view assumed when no intrinsics are given.
 DEFAULT_FOV_DEG = 60.0
 #: ``source`` recorded with intrinsics supplied by the user.
 SOURCE_USER = 'user'
+#: ``source`` recorded with intrinsics derived from the image's EXIF focal length.
+SOURCE_EXIF = 'exif'
+#: Diagonal of the 36 x 24 mm frame that defines the 35 mm equivalent focal length.
+FILM_35MM_DIAGONAL_MM = math.hypot(36.0, 24.0)
+#: EXIF FocalPlaneResolutionUnit -> millimetres (2 inch, 3 cm, 4 mm, 5 um).
+_FOCAL_PLANE_UNIT_MM = {2: 25.4, 3: 10.0, 4: 1.0, 5: 0.001}
+_EXIF_IFD = 0x8769
+_TAG_ORIENTATION = 0x0112
+_TAG_FOCAL_LENGTH = 0x920A
+_TAG_FOCAL_35MM = 0xA405
+_TAG_PIXEL_X = 0xA002
+_TAG_FP_XRES, _TAG_FP_YRES, _TAG_FP_UNIT = 0xA20E, 0xA20F, 0xA210
 
 
 def _default_source(fov_deg: float) -> str:
@@ -156,24 +186,118 @@ def is_per_image_intrinsics(value: Any) -> bool:
     return isinstance(value, Mapping) and not _looks_like_single(value)
 
 
+def _positive(value) -> Optional[float]:
+    """A positive finite float from an EXIF value (rational, int, tuple), else None."""
+    if isinstance(value, tuple) and len(value) == 2:  # (numerator, denominator)
+        value = value[0] / value[1] if value[1] else float('nan')
+    try:
+        value = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def _read_exif(path: str):
+    """(EXIF sub-IFD dict, orientation, stored (W, H)) of an image file, or None."""
+    try:
+        from PIL import Image
+        with Image.open(path) as img:
+            exif = img.getexif()
+            size = img.size
+            ifd = dict(exif.get_ifd(_EXIF_IFD))
+            orientation = exif.get(_TAG_ORIENTATION, 1)
+    except Exception:  # noqa: BLE001  (not an image PIL reads, no EXIF, bad EXIF)
+        return None
+    return ifd, orientation, size
+
+
+def exif_intrinsics(path: str,
+                    width: Optional[int] = None,
+                    height: Optional[int] = None,
+                    sensor_width_mm: Optional[float] = None
+                    ) -> Optional[Tuple[np.ndarray, Dict[str, Any]]]:
+    """Intrinsics from an image file's EXIF focal length (see the module docstring).
+
+    Args:
+        path (str): Image file (JPEG, or any format whose EXIF Pillow reads).
+        width, height (int, optional): Size of the image as decoded (after any EXIF
+            rotation); default: the stored size.
+        sensor_width_mm (float, optional): Sensor width (long side, mm) to use with a bare
+            ``FocalLength``.
+
+    Returns:
+        ``(K (3, 3) float32, info)`` with ``info`` naming the EXIF fields used
+        (``rule``: ``'35mm-equivalent'``, ``'focal-plane-resolution'`` or
+        ``'sensor-width'``, and their values), or None when the file has no usable focal
+        length.
+    """
+    read = _read_exif(path)
+    if read is None:
+        return None
+    ifd, orientation, (sw, sh) = read
+    w, h = (width, height) if width and height else (sw, sh)
+    rotated = (w, h) == (sh, sw) and sw != sh
+    f35 = _positive(ifd.get(_TAG_FOCAL_35MM))
+    f_mm = _positive(ifd.get(_TAG_FOCAL_LENGTH))
+    fx = fy = None
+    info: Dict[str, Any] = {}
+    if f35 is not None:
+        fx = fy = f35 * math.hypot(w, h) / FILM_35MM_DIAGONAL_MM
+        info = dict(rule='35mm-equivalent', FocalLengthIn35mmFilm=f35)
+    elif f_mm is not None and _positive(ifd.get(_TAG_FP_XRES)) and \
+            ifd.get(_TAG_FP_UNIT, 2) in _FOCAL_PLANE_UNIT_MM:
+        unit = _FOCAL_PLANE_UNIT_MM[ifd.get(_TAG_FP_UNIT, 2)]
+        xres = _positive(ifd.get(_TAG_FP_XRES))
+        yres = _positive(ifd.get(_TAG_FP_YRES)) or xres
+        scale = 1.0
+        pixel_x = _positive(ifd.get(_TAG_PIXEL_X))
+        if pixel_x is not None:
+            scale = sw / pixel_x
+        fx, fy = f_mm * xres / unit * scale, f_mm * yres / unit * scale
+        if rotated:
+            fx, fy = fy, fx
+        info = dict(rule='focal-plane-resolution', FocalLength=f_mm,
+                    FocalPlaneXResolution=xres, FocalPlaneYResolution=yres,
+                    unit_mm=unit, resize_scale=scale)
+    elif f_mm is not None and sensor_width_mm and sensor_width_mm > 0:
+        fx = fy = f_mm * max(w, h) / float(sensor_width_mm)
+        info = dict(rule='sensor-width', FocalLength=f_mm,
+                    sensor_width_mm=float(sensor_width_mm))
+    if fx is None:
+        return None
+    fov = math.degrees(2 * math.atan(w / (2 * fx)))
+    if not 1.0 < fov < 179.0:
+        return None
+    info['orientation'] = orientation
+    K = np.array([[fx, 0., (w - 1) / 2.], [0., fy, (h - 1) / 2.], [0., 0., 1.]],
+                 dtype=np.float32)
+    return K, info
+
+
 def resolve_intrinsics(intrinsics: Optional[IntrinsicsLike],
                        img_path: Optional[str],
                        width: int,
                        height: int,
-                       fov_deg: float = DEFAULT_FOV_DEG
+                       fov_deg: float = DEFAULT_FOV_DEG,
+                       use_exif: bool = True
                        ) -> Tuple[np.ndarray, str]:
     """The ``K`` to use for one image and where it came from.
+
+    Order: the user's camera for this image (or the per-image dict's ``'default'``), else
+    the EXIF focal length of the file ``img_path`` (:func:`exif_intrinsics`), else the
+    default field of view.
 
     Args:
         intrinsics: ``None`` (use the default), one camera (see :func:`parse_intrinsics`) or
             a dict image name -> camera (looked up by the path as given, then by its
             basename; ``'default'`` for the others).
         img_path (str, optional): The image's path (or a frame name).
-        width, height (int): Image size, for the default.
+        width, height (int): Image size (as decoded), for the default and EXIF.
         fov_deg (float): Field of view of the default.
+        use_exif (bool): Read the EXIF of ``img_path`` when it is a file. Defaults to True.
 
     Returns:
-        tuple: ``(K (3, 3) float32, source)`` with source ``'user'`` or
+        tuple: ``(K (3, 3) float32, source)`` with source ``'user'``, ``'exif'`` or
         ``'default-fov<fov_deg>'`` (``'default-fov60'``).
     """
     value = intrinsics
@@ -188,6 +312,10 @@ def resolve_intrinsics(intrinsics: Optional[IntrinsicsLike],
         if value is None:
             value = intrinsics.get('default')
     if value is None:
+        if use_exif and img_path and osp.isfile(img_path):
+            exif = exif_intrinsics(img_path, width, height)
+            if exif is not None:
+                return exif[0], SOURCE_EXIF
         return default_intrinsics(width, height,
                                   fov_deg), _default_source(fov_deg)
     return parse_intrinsics(value, img_path or ''), SOURCE_USER
