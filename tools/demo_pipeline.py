@@ -8,7 +8,10 @@
    and write the 2D overlay + 3D / bird's-eye pictures and the prediction JSON.
 
 Everything lands in ``--work-dir`` (default ``work_dirs/demo``): ``data/``, ``train/``,
-``metrics.json`` (both evaluations), ``vis/`` and ``predictions/``.
+``metrics.json`` (both evaluations), ``vis/`` and ``predictions/``. The terminal shows the
+steps, a progress line every ``iters / 20`` iterations, the results table and where the files
+are; mmengine's full logs (environment, config, per-iteration losses, the MuPoTS tables) go to
+the log files under ``train/`` and ``eval_*/`` only.
 """
 import argparse
 import json
@@ -32,6 +35,21 @@ REPORTED = ('PCK_rel_all', 'PCK_abs_all', 'PCK_root_all', 'PCOD_all', 'PCK_rel_m
 DATA = dict(num_images=480, num_sequences=12, num_test_sequences=2, img_size=(256, 256),
             min_people=1, max_people=6, depth_range=(3000., 8000.),
             focal_range=(200., 420.), seed=0)
+
+
+#: Side (px) of each panel of the demo pictures (2D overlay, 3D view, top view).
+PANEL_SIZE = 480
+#: What mmengine shows in the terminal; everything (INFO and up) is in the log files.
+CONSOLE_LEVEL = 'ERROR'
+#: Known harmless Python warnings of the frameworks, kept out of the terminal.
+QUIET_WARNINGS = (r'.*pkg_resources is deprecated', r'.*The shape of value will convert',
+                  r'.*instance named of visualizer has been created')
+
+
+def quiet_warnings():
+    import warnings
+    for message in QUIET_WARNINGS:
+        warnings.filterwarnings('ignore', message=message)
 
 
 def parse_args(argv=None):
@@ -69,18 +87,28 @@ def make_config(work_dir, data_dir, iters, batch_size, num_test=None):
     cfg.test_dataloader.dataset.indices = num_test
     cfg.test_evaluator = dict(type='MuPoTSMetric')
     cfg.val_evaluator = cfg.test_evaluator
+    cfg.log_level = 'INFO'  # into the log files; the terminal shows CONSOLE_LEVEL and up
     return sync_config(cfg)
+
+
+def log_file(runner):
+    """The text log file of an mmengine ``runner``."""
+    return osp.join(runner.log_dir, f'{runner.timestamp}.log')
 
 
 def evaluate(cfg, checkpoint, tag):
     """MuPoTS-protocol evaluation of ``checkpoint`` (None: the untrained model)."""
-    from mmengine.runner import Runner
+    from mmmar.utils import build_quiet_runner, prints_to_file
     cfg = cfg.copy()
     cfg.work_dir = osp.join(osp.dirname(cfg.work_dir), f'eval_{tag}')
     cfg.load_from = checkpoint
     cfg.experiment_name = f'eval_{tag}'
     t0 = time.time()
-    metrics = Runner.from_cfg(cfg).test()
+    runner = build_quiet_runner(cfg, CONSOLE_LEVEL)
+    print(f'[demo] evaluating the {tag} model (MuPoTS protocol; log: {log_file(runner)})',
+          flush=True)
+    with prints_to_file(log_file(runner)):
+        metrics = runner.test()
     metrics = {k.split('/', 1)[-1]: v for k, v in metrics.items()}
     metrics['seconds'] = round(time.time() - t0, 1)
     return metrics
@@ -92,6 +120,7 @@ def fmt(v):
 
 def main(argv=None):
     args = parse_args(argv)
+    quiet_warnings()
     import torch
     torch.set_num_threads(args.threads)
     from mmmar.datasets.synthetic import generate_synthetic_dataset
@@ -115,11 +144,14 @@ def main(argv=None):
 
     # 2-4. untrained baseline, training, trained model
     before = evaluate(cfg, None, 'untrained')
-    from mmengine.runner import Runner
+    from mmmar.utils import ConsoleProgressHook, build_quiet_runner
     t0 = time.time()
     train_cfg = cfg.copy()
     train_cfg.val_cfg = train_cfg.val_dataloader = train_cfg.val_evaluator = None
-    runner = Runner.from_cfg(train_cfg)
+    runner = build_quiet_runner(train_cfg, CONSOLE_LEVEL)
+    runner.register_hook(
+        ConsoleProgressHook(interval=max(args.iters // 20, 1), prefix='[demo] train'))
+    print(f'[demo] training {args.iters} iterations (log: {log_file(runner)})', flush=True)
     runner.train()
     train_seconds = time.time() - t0
     ckpt = osp.join(cfg.work_dir, f'iter_{args.iters}.pth')
@@ -135,7 +167,12 @@ def main(argv=None):
     # 5. inference on held-out images
     from mmmar.apis import MARInferencer
     test_imgs = osp.join(data_dir, 'images', 'TS1')
-    inferencer = MARInferencer(pose2d=CONFIG, pose2d_weights=ckpt, device='cpu')
+    from mmmar.utils import prints_to_file
+    with prints_to_file(log_file(runner)):
+        inferencer = MARInferencer(pose2d=CONFIG, pose2d_weights=ckpt, device='cpu')
+    # one readable panel per view: 2D overlay, camera-space 3D, bird's-eye view
+    inferencer.visualizer.min_panel_size = PANEL_SIZE
+    inferencer.visualizer.min_overlay_size = PANEL_SIZE
     outputs = dict(vis_out_dir=osp.join(work_dir, 'vis'),
                    pred_out_dir=osp.join(work_dir, 'predictions'))
     people = 0
@@ -161,8 +198,12 @@ def main(argv=None):
     with open(osp.join(work_dir, 'metrics.json'), 'w') as f:
         json.dump(summary, f, indent=2, default=str)
     print(f'[demo] trained {args.iters} iterations in {train_seconds:.0f} s; total '
-          f'{summary["total_seconds"]:.0f} s; pictures in {outputs["vis_out_dir"]}; '
-          f'metrics in {osp.join(work_dir, "metrics.json")}')
+          f'{summary["total_seconds"]:.0f} s. Files:\n'
+          f'  pictures    {outputs["vis_out_dir"]} (2D overlay | 3D camera space | top view)\n'
+          f'  predictions {outputs["pred_out_dir"]}\n'
+          f'  metrics     {osp.join(work_dir, "metrics.json")}\n'
+          f'  checkpoint  {ckpt}\n'
+          f'  logs        {log_file(runner)} and {osp.join(work_dir, "eval_*")}')
     return summary
 
 

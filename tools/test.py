@@ -1,8 +1,9 @@
 # Copyright (c) OpenMMLab and mmmar contributors. All rights reserved.
 """Test (and evaluate) a MAR model: the arguments of mmpose's ``tools/test.py``.
 
-With a MuPoTS-3D evaluator it prints the paper's Table 1 columns beside the published MAR
-and SMAP rows; ``--dump PRED`` writes the predictions in the documented offline format that
+With a MuPoTS-3D evaluator it prints the paper's Table 1 columns (beside the published MAR
+and SMAP rows when the test data is MuPoTS-3D itself); ``--dump PRED`` writes the
+predictions in the documented offline format that
 ``tools/analysis_tools/eval_mupots.py PRED GT`` rescores without the model.
 """
 import argparse
@@ -92,8 +93,18 @@ def merge_args(cfg, args):
     return cfg
 
 
+def data_source_of_test_set(runner):
+    """The ``data_source`` of the runner's test dataset ('mupots3d', 'synthetic', ...) or
+    None."""
+    loop = getattr(runner, '_test_loop', None)
+    dataset = getattr(getattr(loop, 'dataloader', None), 'dataset', None)
+    meta = getattr(dataset, 'metainfo', None) or {}
+    return meta.get('data_source')
+
+
 class PrintTable1Hook(Hook):
-    """Print the paper's Table 1 columns when a MuPoTS metric was computed."""
+    """Print the paper's Table 1 columns when a MuPoTS metric was computed; the published
+    SMAP and MAR rows only when the test data is MuPoTS-3D."""
 
     def __init__(self, out=None):
         self.out = out
@@ -105,7 +116,8 @@ class PrintTable1Hook(Hook):
             mmengine.dump(metrics, self.out)
         if any(k.startswith('mupots/') for k in metrics):
             from mmmar.evaluation.functional import format_table1
-            runner.logger.info('\n' + format_table1(metrics))
+            table = format_table1(metrics, dataset=data_source_of_test_set(runner))
+            runner.logger.info('\n' + table)
 
 
 def main(argv=None):

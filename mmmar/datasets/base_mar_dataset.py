@@ -120,6 +120,9 @@ class MARBaseDataset(BaseCocoStyleDataset):
             test_mode=test_mode,
             lazy_init=lazy_init,
             max_refetch=max_refetch)
+        # the metrics read it from ``dataset_meta`` (e.g. published MuPoTS-3D rows are
+        # printed beside MuPoTS-3D results only)
+        self._metainfo.setdefault('data_source', self.DATA_SOURCE)
 
     # subclasses implement this: list of bottom-up data infos (see module docstring)
     def _load_bottomup(self) -> List[dict]:

@@ -79,9 +79,14 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
     """MAR visualiser: the 2D overlay, a camera-space 3D view and a bird's-eye view.
 
     :meth:`add_datasample` returns (and saves / shows / sends to the backends) one RGB image
-    ``[overlay | 3D | top view]`` of size ``max(H, P) x (W + 2 * P)``, where ``H x W`` is the
-    input image and ``P = panel_size or H`` is the side of the two square panels (so
-    ``H x 3W``-ish: exactly ``H x (W + 2H)`` by default; ``H x W`` with ``draw_3d=False``). Every person keeps one colour (:data:`PERSON_COLORS`) in all
+    ``[overlay | 3D | top view]``, one panel per view, of size ``max(H', P) x (W' + 2 * P)``,
+    where ``H' x W'`` is the input image, upscaled (aspect kept) to a height of at least
+    ``min_overlay_size``, and ``P = panel_size or max(H, min_panel_size)`` is the side of the
+    two square panels (exactly ``H x (W + 2H)`` by default; ``H' x W'`` with
+    ``draw_3d=False``). Fonts, lines and markers grow with the panel size, so
+    ``min_panel_size=480, min_overlay_size=480`` (what ``make demo`` uses) turns a 256 x 256
+    input into three readable 480 x 480 panels. Every person keeps one colour
+    (:data:`PERSON_COLORS`) in all
     three panels, limbs are :data:`mmmar.structures.skeleton.LIMBS` and people are labelled
     ``#i`` (the index in ``pred_instances``) with their root depth in metres:
 
@@ -101,6 +106,9 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
             the image height (at least ``min_panel_size``).
         min_panel_size (int): Smallest panel side when ``panel_size`` is None. Defaults to 0
             (exactly the image height).
+        min_overlay_size (int): Smallest height of the 2D overlay: a smaller image is
+            upscaled (aspect kept) before the skeletons are drawn on it. Defaults to 0 (the
+            image as it is).
         draw_3d (bool): Default of ``add_datasample(draw_3d=...)``. Defaults to True.
         dpi (int): Matplotlib resolution of the panels. Defaults to 100.
         Others: as :class:`mmpose.visualization.PoseLocalVisualizer` (``line_width`` and
@@ -125,6 +133,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
                  alpha: float = 1.0,
                  panel_size: Optional[int] = None,
                  min_panel_size: int = 0,
+                 min_overlay_size: int = 0,
                  draw_3d: bool = True,
                  dpi: int = 100,
                  person_colors: Optional[Sequence[Tuple[int, int,
@@ -147,6 +156,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
             alpha=alpha)
         self.panel_size = panel_size
         self.min_panel_size = int(min_panel_size)
+        self.min_overlay_size = int(min_overlay_size)
         self.default_draw_3d = draw_3d
         self.dpi = int(dpi)
         self.person_colors = tuple(
@@ -176,9 +186,10 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         """Draw skeletons (one colour per person) on a copy of the RGB ``image``."""
         img = np.ascontiguousarray(image.copy())
         h, w = img.shape[:2]
-        lw = max(1, int(round(self.line_width)))
-        r = max(1, int(round(self.radius)))
-        scale = max(0.35, min(h, w) / 800.)
+        grow = max(1., min(h, w) / 320.)  # thicker lines and markers on large images
+        lw = max(1, int(round(self.line_width * grow)))
+        r = max(1, int(round(self.radius * grow)))
+        scale = max(0.35, min(h, w) / 600.)
 
         def draw_people(data, color_of, thr):
             kpts = data['kpts2d']
@@ -280,6 +291,13 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         half = max(float((hi - lo).max()) / 2 * 1.15, 1000.)
         return centre, half
 
+    @staticmethod
+    def _panel_style(side: int) -> Tuple[float, float, float]:
+        """Font size (pt), line width and marker size of a ``side`` px matplotlib panel:
+        those of a 360 px panel (9 pt, 1.5, 5) scaled with the side."""
+        k = side / 360.
+        return max(5., min(16., 9. * k)), max(1., 1.5 * k), max(3., 5. * k)
+
     def _people_3d(self, data: Optional[Dict[str, np.ndarray]]
                    ) -> List[np.ndarray]:
         if data is None or data['kpts3d'] is None:
@@ -299,7 +317,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         people = self._people_3d(pred)
         gt_people = self._people_3d(gt)
         centre, half = self._bounds(people + gt_people)
-        fs = max(5, min(9, side / 60))
+        fs, lw, _ = self._panel_style(side)
 
         def plot(person, color, style):
             # plot axes: x = X (right), y = Z (forward), z = -Y (up), metres
@@ -308,7 +326,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
                 if a < len(p) and b < len(p) and np.isfinite(p[[a, b]]).all():
                     ax.plot([p[a, 0], p[b, 0]], [p[a, 2], p[b, 2]],
                             [-p[a, 1], -p[b, 1]], style, color=color,
-                            linewidth=1.5)
+                            linewidth=lw)
 
         for person in gt_people:
             plot(person, (0.5, 0.5, 0.5), '--')
@@ -323,6 +341,9 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         ax.set_xlim(c[0] - h, c[0] + h)
         ax.set_ylim(c[2] - h, c[2] + h)
         ax.set_zlim(-c[1] - h, -c[1] + h)
+        from matplotlib.ticker import MaxNLocator
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):  # few ticks: labels must not overlap
+            axis.set_major_locator(MaxNLocator(4))
         try:
             ax.set_box_aspect((1, 1, 1))
         except AttributeError:  # pragma: no cover - old matplotlib
@@ -350,7 +371,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         ax = fig.add_subplot(111)
         people = self._people_3d(pred)
         gt_people = self._people_3d(gt)
-        fs = max(5, min(9, side / 60))
+        fs, lw, ms = self._panel_style(side)
         finite = [p[np.isfinite(p).all(-1)] for p in people + gt_people]
         finite = [p for p in finite if len(p)]
         if finite:
@@ -363,7 +384,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         ax.set_xlim(-half, half)
         ax.set_ylim(-0.03 * zmax - 0.1, max(zmax, 2 * half - 0.1))
         # camera and its horizontal field of view
-        ax.plot([0], [0], marker='^', color='k', markersize=6)
+        ax.plot([0], [0], marker='^', color='k', markersize=ms + 1)
         if K is not None and img_w:
             K = np.asarray(K, np.float64)
             if K.shape == (3, 3) and K[0, 0] > 0:
@@ -377,7 +398,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
             for a, b in LIMBS:
                 if a < len(p) and b < len(p) and np.isfinite(p[[a, b]]).all():
                     ax.plot([p[a, 0], p[b, 0]], [p[a, 2], p[b, 2]], style,
-                            color=color, linewidth=1.2)
+                            color=color, linewidth=0.8 * lw)
 
         for person in gt_people:
             plot(person, (0.5, 0.5, 0.5), '--')
@@ -386,7 +407,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
             plot(person, color, '-')
             root = person[ROOT if len(person) > ROOT else 0] / 1000.
             if np.isfinite(root).all():
-                ax.plot([root[0]], [root[2]], 'o', color=color, markersize=5)
+                ax.plot([root[0]], [root[2]], 'o', color=color, markersize=ms)
                 ax.annotate(f'#{i} {root[2]:.1f}m', (root[0], root[2]),
                             textcoords='offset points', xytext=(4, 4),
                             color=color, fontsize=fs)
@@ -401,6 +422,30 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         return self._render(fig, canvas, side)
 
     # ------------------------------------------------------------------
+    def _upscale_overlay(self, image: np.ndarray, pred: Dict[str, np.ndarray],
+                         gt: Optional[Dict[str, np.ndarray]]):
+        """The image upscaled to a height of ``min_overlay_size`` (aspect kept) and copies of
+        ``pred``/``gt`` with their 2D keypoints and boxes in the upscaled pixels (pixel
+        centres map to pixel centres: ``u' = (u + 0.5) * s - 0.5``); unchanged when the image
+        is tall enough."""
+        h, w = image.shape[:2]
+        if self.min_overlay_size <= h:
+            return image, pred, gt
+        s = self.min_overlay_size / float(h)
+        size = (max(int(round(w * s)), 1), self.min_overlay_size)
+        image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+
+        def scaled(data):
+            if data is None:
+                return None
+            data = dict(data)
+            for key in ('kpts2d', 'bboxes'):
+                if data[key] is not None:
+                    data[key] = (data[key] + 0.5) * s - 0.5
+            return data
+
+        return image, scaled(pred), scaled(gt)
+
     @staticmethod
     def _intrinsics_of(data_sample: PoseDataSample) -> Optional[np.ndarray]:
         meta = data_sample.metainfo if data_sample is not None else {}
@@ -453,8 +498,9 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
                 constructor's ``draw_3d``.
 
         Returns:
-            np.ndarray: The drawn RGB image, (max(H, P), W + 2 * P, 3) uint8 (panels padded
-            with white at the bottom), or (H, W, 3) without the 3D panels.
+            np.ndarray: The drawn RGB image, (max(H', P), W' + 2 * P, 3) uint8 (panels padded
+            with white at the bottom), or (H', W', 3) without the 3D panels; ``H' x W'`` is
+            the image upscaled to ``min_overlay_size`` (the image itself by default).
         """
         if image.ndim == 2:
             image = np.stack([image] * 3, -1)
@@ -473,10 +519,11 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
             if gt['n'] == 0:
                 gt = None
 
+        image, pred_2d, gt_2d = self._upscale_overlay(image, pred, gt)
         panels = [
-            self.draw_overlay(image, pred, kpt_thr=kpt_thr,
+            self.draw_overlay(image, pred_2d, kpt_thr=kpt_thr,
                               draw_bbox=draw_bbox, show_kpt_idx=show_kpt_idx,
-                              gt=gt)
+                              gt=gt_2d)
         ]
         if draw_3d:
             side = self._panel_side(h)

@@ -108,3 +108,35 @@ def test_gt_and_low_scores():
     inside = overlay[max(y0, 0) + 2:y1 + 1, max(x0, 0):x1 + 1]
     assert _near(inside, PERSON_COLORS[0], 10).sum() == 0  # joints hidden
     assert _near(inside, (255, 255, 255), 10).sum() > 20  # GT in white
+
+
+def test_readable_panels_upscale_a_small_image(tmp_path):
+    # a 256 x 256 input (the demo's size): three 480 x 480 panels, one per view
+    w = h = 256
+    ds, K = make_data_sample(2, w, h)
+    img = np.zeros((h, w, 3), np.uint8)
+    small = _vis().add_datasample('a', img, ds, draw_gt=False)
+    assert small.shape == (h, w + 2 * h, 3)
+    vis = _vis(min_panel_size=480, min_overlay_size=480)
+    out_file = str(tmp_path / 'demo.jpg')
+    drawn = vis.add_datasample('a', img, ds, draw_gt=False, out_file=out_file)
+    assert drawn.shape == (480, 3 * 480, 3)
+    assert mmcv.imread(out_file).shape == (480, 1440, 3)
+    overlay, view3d, top = drawn[:, :480], drawn[:, 480:960], drawn[:, 960:]
+    s = 480 / 256
+    for i in range(2):
+        color = PERSON_COLORS[i]
+        # every joint lands where the 256 px joint lands after the upscale
+        for u, v in ds.pred_instances.transformed_keypoints[i]:
+            x, y = int(round((u + 0.5) * s - 0.5)), int(round((v + 0.5) * s - 0.5))
+            if 0 <= x < 480 and 0 <= y < 480:
+                assert _near(overlay[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2],
+                             color, 10).any(), (i, u, v)
+        # thicker lines and markers: lines of the old width would only grow with their
+        # length (x 1.875 pixels); here about x 3
+        assert _near(overlay, color, 10).sum() > 2.5 * _near(small[:, :w], color, 10).sum()
+        assert _near(view3d, color).sum() > 5 and _near(top, color).sum() > 5
+    # an image taller than min_overlay_size is left as it is
+    tall = np.zeros((600, 400, 3), np.uint8)
+    ds2, _ = make_data_sample(1, 400, 600)
+    assert vis.add_datasample('b', tall, ds2, draw_gt=False).shape == (600, 400 + 1200, 3)

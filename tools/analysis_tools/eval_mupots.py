@@ -5,8 +5,9 @@
 PRED: a dump written by ``tools/test.py --dump`` / ``MuPoTSMetric(dump_file=...)`` (format in
 ``mmmar/evaluation/functional/dump.py``). GT: the MuPoTS JSON annotation file. Images of GT
 without a prediction count as all-missed; a prediction for an image GT lacks is an error.
-Prints the per-sequence and per-joint tables and the paper's Table 1 columns with the
-published SMAP and MAR rows beside ours.
+Prints the per-sequence and per-joint tables and the paper's Table 1 columns, with the
+published SMAP and MAR rows beside ours only when GT is MuPoTS-3D (``--dataset``; by default
+'synthetic' when GT was written by mmmar's synthetic generator, else 'mupots3d').
 """
 import argparse
 import json
@@ -37,7 +38,19 @@ def parse_args(argv=None):
                    help='GT frames without a prediction: all missed (default) or error')
     p.add_argument('--out', help='write the full report (JSON) here')
     p.add_argument('--name', default='ours', help='row label of our results')
+    p.add_argument('--dataset', default=None,
+                   help='the data GT is ("mupots3d", "synthetic", ...); published rows are '
+                   'printed beside MuPoTS-3D results only (default: from the GT file)')
     return p.parse_args(argv)
+
+
+def dataset_of_gt(gt_file: str) -> str:
+    """'synthetic' for a GT JSON written by mmmar's synthetic generator (its ``info``
+    description), else 'mupots3d'."""
+    with open(gt_file) as f:
+        info = json.load(f).get('info') or {}
+    desc = str(info.get('description', '')) if isinstance(info, dict) else ''
+    return 'synthetic' if 'synthetic' in desc.lower() else 'mupots3d'
 
 
 def main(argv=None):
@@ -57,7 +70,7 @@ def main(argv=None):
     print()
     print(format_joint_table(res))
     print()
-    print(format_table1(res, name=args.name))
+    print(format_table1(res, name=args.name, dataset=args.dataset or dataset_of_gt(args.gt)))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:

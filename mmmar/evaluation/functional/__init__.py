@@ -13,8 +13,9 @@ from .mupots_eval import (AUC_THRESHOLDS, EVAL_PARENTS, EVAL_TRAVERSAL, MATCH_JO
                           MATCH_THR, MISSED_VALUE, PCK_THR, PCOD_THR, PUBLISHED_TABLE1,
                           ROOT_THR, TABLE1_KEYS, UNIV_KEYS, evaluate_mupots,
                           format_joint_table, format_sequence_table, format_table1,
-                          gt_frame_from_anns, load_mupots_gt, match_people, pcod_correct,
-                          rescale_to_gt_bones, seq_name_from_path, to_jsonable, univ_key)
+                          gt_frame_from_anns, is_mupots3d, load_mupots_gt, match_people,
+                          pcod_correct, published_rows, rescale_to_gt_bones,
+                          seq_name_from_path, to_jsonable, univ_key)
 
 __all__ = [
     'evaluate_mupots', 'match_people', 'rescale_to_gt_bones', 'pcod_correct',
@@ -23,5 +24,6 @@ __all__ = [
     'load_predictions', 'predictions_to_frames', 'check_record', 'evaluate_h36m',
     'select_single_person', 'EVAL_PARENTS', 'EVAL_TRAVERSAL', 'MATCH_JOINTS', 'MATCH_THR',
     'PCK_THR', 'ROOT_THR', 'PCOD_THR', 'AUC_THRESHOLDS', 'MISSED_VALUE', 'TABLE1_KEYS',
-    'PUBLISHED_TABLE1', 'DUMP_FORMAT', 'DUMP_VERSION', 'univ_key', 'UNIV_KEYS'
+    'PUBLISHED_TABLE1', 'DUMP_FORMAT', 'DUMP_VERSION', 'univ_key', 'UNIV_KEYS',
+    'published_rows', 'is_mupots3d'
 ]

@@ -15,7 +15,8 @@ Entry point
 -----------
 :func:`evaluate_mupots` (``gt_frames``, ``pred_frames``) -> dict; see its docstring for the input
 layout. :func:`load_mupots_gt` builds ``gt_frames`` from the MuPoTS JSON;
-:func:`format_table1` prints the paper's Table 1 columns with the published rows beside ours.
+:func:`format_table1` prints the paper's Table 1 columns, with the published rows beside ours
+only for results measured on MuPoTS-3D (:func:`published_rows`).
 """
 import json
 import re
@@ -57,7 +58,24 @@ PUBLISHED_TABLE1 = OrderedDict([
     ('MAR (published)', (76.2, 36.3, 48.9, 97.1, 81.5, 39.5)),
 ])
 
+#: Dataset names (lower case, letters and digits only) that mean MuPoTS-3D: the only data the
+#: published rows were measured on (``MuPoTS3DDataset.DATA_SOURCE`` is 'mupots3d').
+MUPOTS3D_NAMES = ('mupots3d', 'mupots')
+
 _MODES = ('rel_all', 'abs_all', 'rel_matched', 'abs_matched')
+
+
+def is_mupots3d(dataset: Optional[str]) -> bool:
+    """Whether ``dataset`` (e.g. 'mupots3d', 'MuPoTS-3D'; None: unknown) names MuPoTS-3D."""
+    return dataset is not None and re.sub(r'[^a-z0-9]', '', str(dataset).lower()) in \
+        MUPOTS3D_NAMES
+
+
+def published_rows(dataset: Optional[str]) -> 'OrderedDict[str, Tuple[float, ...]]':
+    """The published Table 1 rows (SMAP, MAR) to print beside results on ``dataset``: all of
+    :data:`PUBLISHED_TABLE1` for MuPoTS-3D, none for any other or unknown data (synthetic,
+    custom sets), where they would compare different data."""
+    return OrderedDict(PUBLISHED_TABLE1) if is_mupots3d(dataset) else OrderedDict()
 
 
 # --------------------------------------------------------------------------------------------
@@ -537,20 +555,34 @@ def _lookup(results: Mapping[str, Any], key: str):
 
 def format_table1(results: Mapping[str, Any],
                   published: Optional[Mapping[str, Sequence[float]]] = None,
-                  name: str = 'ours') -> str:
+                  name: str = 'ours',
+                  dataset: Optional[str] = 'mupots3d') -> str:
     """Table 1 of the paper: PCK_rel, PCK_abs, PCK_root, PCOD (all people) | PCK_rel, PCK_abs
-    (matched people), with the published SMAP and MAR rows above ``name``'s row.
+    (matched people), with the published SMAP and MAR rows above ``name``'s row when the
+    results were measured on MuPoTS-3D.
 
-    ``results``: the dict of :func:`evaluate_mupots`, or an mmengine metric dict whose keys
-    carry a prefix (``'mupots/PCK_rel_all'``). Missing values print as ``n/a``."""
-    published = PUBLISHED_TABLE1 if published is None else published
+    Args:
+        results: The dict of :func:`evaluate_mupots`, or an mmengine metric dict whose keys
+            carry a prefix (``'mupots/PCK_rel_all'``). Missing values print as ``n/a``.
+        published: Rows to print above ours; None: :func:`published_rows` of ``dataset``.
+        name: Label of our row.
+        dataset: The data ``results`` were measured on ('mupots3d', 'synthetic', ...; None:
+            unknown). Published rows appear only beside MuPoTS-3D results; otherwise a first
+            line says that they are left out.
+    """
+    note = []
+    if published is None:
+        published = published_rows(dataset)
+        if not published:
+            note = [f'measured on {dataset or "unknown data"}: the published MuPoTS-3D rows '
+                    f'(SMAP, MAR) are not shown beside it (different data)']
     rows = [(k, list(v)) for k, v in published.items()]
     rows.append((name, [_lookup(results, k) for k in TABLE1_KEYS]))
     w0 = max(18, max(len(r[0]) for r in rows) + 1)
     head1 = f'{"":<{w0}}|{"All people":^36}|{"Matched people":^18}'
     head2 = f'{"Method":<{w0}}|' + ''.join(f'{h:>9}' for h in TABLE1_HEADERS[:4]) + '|' + \
         ''.join(f'{h:>9}' for h in TABLE1_HEADERS[4:])
-    lines = [head1, head2, '-' * len(head2)]
+    lines = note + [head1, head2, '-' * len(head2)]
     for nm, vals in rows:
         lines.append(f'{nm:<{w0}}|' + ''.join(_fmt(v, 9) for v in vals[:4]) + '|' +
                      ''.join(_fmt(v, 9) for v in vals[4:]))

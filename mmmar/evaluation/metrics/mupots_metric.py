@@ -94,6 +94,9 @@ class MuPoTSMetric(BaseMetric):
         dump_file: also write the predictions as a dump (``.json`` / ``.json.gz``) that
             ``tools/analysis_tools/eval_mupots.py`` can rescore.
         match_thr, pck_thr, root_thr, pcod_thr: protocol thresholds (official defaults).
+        dataset_name: The data evaluated on, for the logged Table 1: the published SMAP and
+            MAR rows are printed beside MuPoTS-3D results only. None: the evaluated
+            dataset's ``data_source`` (``dataset_meta``, e.g. 'mupots3d', 'synthetic').
 
     Metric keys (prefix ``mupots/``): ``PCK_rel_all, PCK_abs_all, PCK_root_all, PCOD_all,
     PCK_rel_matched, PCK_abs_matched, PCK_root_matched, PCOD_matched, AUC_rel_all,
@@ -115,8 +118,10 @@ class MuPoTSMetric(BaseMetric):
                  root_thr: float = 150.0,
                  pcod_thr: float = 300.0,
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 dataset_name: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.dataset_name = dataset_name
         self.ann_file = ann_file
         self.rescale_bones = rescale_bones
         self.prefer_univ = prefer_univ
@@ -191,7 +196,8 @@ class MuPoTSMetric(BaseMetric):
             logger.warning(f'MuPoTSMetric: {msg}')
         print_log('\n' + format_sequence_table(res), logger=logger)
         print_log('\n' + format_joint_table(res), logger=logger)
-        print_log('\n' + format_table1(res), logger=logger)
+        dataset = self.dataset_name or (self.dataset_meta or {}).get('data_source')
+        print_log('\n' + format_table1(res, dataset=dataset), logger=logger)
 
         out = None
         if self.outfile_prefix:
