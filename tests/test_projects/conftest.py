@@ -1,0 +1,9 @@
+"""Tests of the projects under ``projects/``: each project folder goes on ``sys.path`` (as
+its README's ``PYTHONPATH`` does) so that its package imports as in ``custom_imports``."""
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+MAR_VIDEO_DIR = osp.join(ROOT, 'projects', 'mar_video')
+if MAR_VIDEO_DIR not in sys.path:
+    sys.path.insert(0, MAR_VIDEO_DIR)

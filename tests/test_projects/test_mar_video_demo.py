@@ -1,0 +1,195 @@
+"""mar_video demo: bad inputs give clear errors, bad frames are skipped with a warning naming
+them, and everything written before an error stays on disk."""
+import csv
+import json
+import logging
+import os
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.logging import MMLogger
+
+from mar_video.one_euro import OneEuroPoseSmoother
+from mar_video.runner import VideoRunner
+from mar_video.tracker import PoseTracker3D
+from mar_video.video_io import FrameSource, VideoSourceError
+from mmmar.geometry import project_np
+from tests.test_apis._helpers import TEMPLATE
+
+W, H = 96, 64
+K = np.array([[80., 0, 47.5], [0, 80., 31.5], [0, 0, 1]])
+
+
+def _frames(n):
+    out = []
+    for i in range(n):
+        img = np.zeros((H, W, 3), np.uint8)
+        cv2.putText(img, str(i), (30, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.2,
+                    (255, 255, 255), 2)
+        out.append(img)
+    return out
+
+
+def _write_avi(path, n=8):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 25.,
+                             (W, H))
+    assert writer.isOpened()
+    for f in _frames(n):
+        writer.write(f)
+    writer.release()
+    return str(path)
+
+
+def _corrupt_frame(path, k):
+    """Destroy the JPEG data of frame k of an MJPG AVI (its SOI marker and header)."""
+    data = bytearray(open(path, 'rb').read())
+    starts = [i for i in range(len(data) - 3) if data[i:i + 3] == b'\xff\xd8\xff']
+    i = starts[k]
+    data[i:i + 200] = bytes(200)
+    open(path, 'wb').write(bytes(data))
+
+
+class _Estimator:
+    """Two people walking, from the frame index (stands in for the network)."""
+
+    def __init__(self, fail_at=None):
+        self.fail_at, self.seen = fail_at, []
+
+    def __call__(self, frame, idx):
+        if idx == self.fail_at:
+            raise RuntimeError(f'estimator failed on frame {idx}')
+        self.seen.append(idx)
+        people = []
+        for x, z in ((-800. + 40 * idx, 4000.), (900. - 30 * idx, 6000.)):
+            k3d = TEMPLATE + np.array([x, 300., z])
+            people.append(dict(keypoints_3d=k3d, keypoints=project_np(k3d, K),
+                               keypoint_scores=np.full(17, 0.9)))
+        return people, dict(K=K.tolist(), source='user')
+
+
+def _runner(out_dir, estimator):
+    return VideoRunner(estimator, PoseTracker3D(fps=25.), OneEuroPoseSmoother(fps=25.),
+                       str(out_dir))
+
+
+@pytest.fixture
+def warnings_log():
+    logger = MMLogger.get_current_instance()
+    records = []
+
+    class _H(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    h = _H(level=logging.WARNING)
+    logger.addHandler(h)
+    yield records
+    logger.removeHandler(h)
+
+
+def test_missing_and_unreadable_files(tmp_path):
+    missing = str(tmp_path / 'nope.mp4')
+    with pytest.raises(VideoSourceError, match='nope.mp4: no such file'):
+        FrameSource(missing)
+    junk = tmp_path / 'junk.mp4'
+    junk.write_bytes(os.urandom(4096))
+    with pytest.raises(VideoSourceError) as e:
+        FrameSource(str(junk))
+    assert str(junk) in str(e.value) and 'cannot read this file as a video' in str(e.value)
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    with pytest.raises(VideoSourceError, match='no image files'):
+        FrameSource(str(empty))
+
+
+def test_webcam_that_does_not_open():
+    with pytest.raises(VideoSourceError) as e:
+        FrameSource('webcam:57')
+    assert 'webcam:57' in str(e.value) and 'camera device 57' in str(e.value)
+    with pytest.raises(VideoSourceError, match='webcam:N'):
+        FrameSource('webcam:front')
+
+
+def test_demo_errors_before_loading_anything(tmp_path):
+    """The demo names the input that fails, before it reads the config or the model."""
+    import demo
+    with pytest.raises(VideoSourceError, match='missing.mp4: no such file'):
+        demo.main([str(tmp_path / 'missing.mp4'), '--config', 'no-such-config.py'])
+    with pytest.raises(VideoSourceError, match='webcam:57'):
+        demo.main(['webcam:57', '--config', 'no-such-config.py'])
+    video = _write_avi(tmp_path / 'ok.avi', 3)
+    with pytest.raises(FileNotFoundError, match='no-such-config.py'):
+        demo.main([video, '--config', 'no-such-config.py'])
+
+
+def test_video_with_a_bad_frame(tmp_path, warnings_log):
+    path = _write_avi(tmp_path / 'bad.avi', 8)
+    _corrupt_frame(path, 3)
+    est = _Estimator()
+    summary = _runner(tmp_path / 'out', est).run(FrameSource(path), progress=False)
+    assert summary['bad_frames'] and summary['bad_frames'][0]['frame'] == 3
+    assert est.seen == [0, 1, 2, 4, 5, 6, 7]
+    assert any('frame 3' in m and 'bad.avi' in m for m in warnings_log)
+    frames = sorted(os.listdir(tmp_path / 'out' / 'frames'))
+    assert frames == [f'frame_{i:06d}.json' for i in (0, 1, 2, 4, 5, 6, 7)]
+    rec = json.load(open(tmp_path / 'out' / 'frames' / 'frame_000007.json'))
+    assert sorted(p['track_id'] for p in rec['people']) == [0, 1]
+
+
+def test_folder_with_a_bad_frame(tmp_path, warnings_log):
+    folder = tmp_path / 'frames'
+    folder.mkdir()
+    for i, f in enumerate(_frames(5)):
+        cv2.imwrite(str(folder / f'{i:03d}.jpg'), f)
+    (folder / '002.jpg').write_bytes(b'\xff\xd8 broken')
+    est = _Estimator()
+    summary = _runner(tmp_path / 'out', est).run(FrameSource(str(folder)),
+                                                 progress=False)
+    assert est.seen == [0, 1, 3, 4]
+    assert summary['bad_frames'] == [dict(frame=2, reason='cannot decode 002.jpg')]
+    assert any('frame 2' in m for m in warnings_log)
+
+
+def test_nothing_written_is_lost_on_an_error(tmp_path):
+    path = _write_avi(tmp_path / 'v.avi', 8)
+    out = tmp_path / 'out'
+    with pytest.raises(RuntimeError, match='frame 5'):
+        _runner(out, _Estimator(fail_at=5)).run(FrameSource(path), progress=False)
+    assert sorted(os.listdir(out / 'frames')) == [
+        f'frame_{i:06d}.json' for i in range(5)]
+    rows = list(csv.reader(open(out / 'tracks.csv')))
+    assert rows[0][:4] == ['frame', 'time_s', 'track_id', 'root_depth_mm']
+    # both people from frame 1 (confirmed after 2 frames) to frame 4
+    assert sorted({r[0] for r in rows[1:]}) == ['1', '2', '3', '4']
+    index = json.load(open(out / 'bvh' / 'index.json'))
+    assert sorted(index) == ['track_000.bvh', 'track_001.bvh']
+    assert all(v['num_frames'] == 4 for v in index.values())
+    summary = json.load(open(out / 'summary.json'))
+    assert summary['frames'] == 5 and 'frame 5' in summary['error']
+
+
+def test_track_colours_in_all_three_panels():
+    """One colour per track id (not per index) in the overlay, 3D and top views."""
+    import uuid
+
+    from mmpose.registry import VISUALIZERS
+
+    from mmmar.visualization import PERSON_COLORS
+    vis = VISUALIZERS.build(dict(type='MARVideoVisualizer', name=uuid.uuid4().hex))
+    est = _Estimator()
+    people, _ = est(None, 0)
+    tracked = [dict(p, track_id=tid, keypoints_3d_smoothed=p['keypoints_3d'],
+                    keypoints_smoothed=p['keypoints'],
+                    root_depth_smoothed=float(p['keypoints_3d'][14, 2]))
+               for p, tid in zip(people, (3, 5))]
+    img = vis.draw_frame(np.zeros((H, W, 3), np.uint8), tracked, K)
+    assert img.shape == (H, W + 2 * H, 3)
+    panels = img[:, :W], img[:, W:W + H], img[:, W + H:]
+
+    def near(a, c, tol=40):
+        return (np.abs(a.astype(int) - np.array(c)) <= tol).all(-1).sum()
+
+    for panel in panels:
+        assert near(panel, PERSON_COLORS[3]) > 3 and near(panel, PERSON_COLORS[5]) > 3
+        assert near(panel, PERSON_COLORS[0], 10) == 0
