@@ -24,13 +24,13 @@ agree. Short-lived false positives (random people at random places) are added. T
 """
 from typing import Dict, List, Sequence
 
+import cv2
 import numpy as np
 
 from mmmar.datasets.synthetic.generator import (_LIMB_COLORS, _REST_OFFSETS,
                                                 _rot_x, _rot_y, _rot_z, make_K,
-                                                project,
-                                                random_background,
-                                                render_people, sample_poses)
+                                                project, render_people,
+                                                sample_poses)
 from mmmar.geometry import back_project_np
 from mmmar.structures.skeleton import LIMBS, NUM_JOINTS, ROOT
 
@@ -72,10 +72,23 @@ class SyntheticVideo:
         return len(self.poses)
 
     def render(self, t: int) -> np.ndarray:
-        """Frame ``t`` as a BGR uint8 image."""
+        """Frame ``t`` as a BGR uint8 image: a floor grid (every metre, on the floor 1.5 m
+        below the camera) and the people, each in one muted tone."""
         w, h = self.img_size
-        rng = np.random.default_rng([self.seed, 99])
-        img = random_background(rng, (w, h))
+        img = np.empty((h, w, 3), np.uint8)
+        img[:] = (215, 210, 200)
+        horizon = int(round(self.K[1, 2]))
+        img[horizon:] = (175, 180, 185)
+        for z in range(2, 31):
+            a, b = project(np.array([[-20000., _GROUND_Y, z * 1000.],
+                                     [20000., _GROUND_Y, z * 1000.]]), self.K)
+            cv2.line(img, tuple(int(v) for v in a), tuple(int(v) for v in b),
+                     (150, 155, 160), 1, cv2.LINE_AA)
+        for x in range(-12, 13):
+            a, b = project(np.array([[x * 1000., _GROUND_Y, 1500.],
+                                     [x * 1000., _GROUND_Y, 30000.]]), self.K)
+            cv2.line(img, tuple(int(v) for v in a), tuple(int(v) for v in b),
+                     (150, 155, 160), 1, cv2.LINE_AA)
         img, _ = render_people(img, self.poses[t], self.K, colors=self.colors)
         return img
 
@@ -152,8 +165,8 @@ def make_video(seed: int = 0, num_frames: int = 250, fps: float = 25.0,
             rel = _walk_pose(offsets, yaw, phase, v, wave)
             root = np.array([xz[0], _GROUND_Y - 0.985 * leg, xz[1]])
             poses[t, p] = rel + root
-    colors = np.clip(
-        _LIMB_COLORS[None] + rng.uniform(-40, 40, (P, 1, 3)), 0, 255)
+    tones = rng.uniform(90, 140, (P, 1, 3))  # one muted tone per person, limbs shaded
+    colors = np.clip(tones + 0.15 * (_LIMB_COLORS[None] - 128), 0, 255)
     vis = np.zeros((num_frames, P, NUM_JOINTS), np.int64)
     for t in range(num_frames):
         canvas = np.zeros((h, w, 3), np.uint8)

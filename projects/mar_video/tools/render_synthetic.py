@@ -42,7 +42,7 @@ def main(argv=None) -> dict:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--frames', type=int, default=250)
     parser.add_argument('--gif-step', type=int, default=3)
-    parser.add_argument('--gif-width', type=int, default=720)
+    parser.add_argument('--gif-width', type=int, default=900)
     parser.add_argument('--gif', default=None, help='GIF path (default: in out-dir)')
     args = parser.parse_args(argv)
 
