@@ -86,68 +86,101 @@ class VideoRunner:
         record = dict(frame=idx, time_s=idx / fps, intrinsics=intr, people=out)
         return record, K
 
+    def _write_frame(self, out: dict, idx: int, record: dict,
+                     tracked: List[dict]) -> None:
+        """Per-frame JSON, CSV rows, BVH data; ends the BVH of tracks that ended."""
+        if out['json']:
+            out['json'].write(idx, record)
+        if out['csv']:
+            out['csv'].write(idx, record['time_s'], tracked)
+        for uid in self.tracker.ended_uids():
+            if self.smoother is not None:
+                self.smoother.drop(uid)
+        if out['bvh']:
+            for p in tracked:
+                out['bvh'].add(p['track_id'], idx, p['keypoints_3d_smoothed'])
+            live = {t.track_id for t in self.tracker.tracks}
+            for tid in [t for t in out['bvh'].tracks if t not in live]:
+                out['bvh'].finish(tid)
+
+    def _draw(self, out: dict, frame: np.ndarray, tracked: List[dict],
+              K: np.ndarray, fps: float, text: Optional[str]) -> bool:
+        """Append the frame's picture to ``vis.mp4`` (and show it); False to stop."""
+        img = self.visualizer.draw_frame(frame, tracked, K, self.view_bounds,
+                                         text=text)[..., ::-1]
+        if out['video'] is None:
+            out['video'] = cv2.VideoWriter(
+                osp.join(self.out_dir, 'vis.mp4'), cv2.VideoWriter_fourcc(*'mp4v'),
+                fps, (img.shape[1], img.shape[0]))
+        out['video'].write(np.ascontiguousarray(img))
+        if self.show:
+            cv2.imshow('mar_video', img)
+            return cv2.waitKey(1) & 0xFF not in (27, ord('q'))
+        return True
+
+    def _close(self, out: dict, source: FrameSource, frames_done: int,
+               seconds: float, error: Optional[BaseException]) -> Dict:
+        """Release the writers, write the remaining BVH files and ``summary.json``."""
+        if out['video'] is not None:
+            out['video'].release()
+        if out['csv']:
+            out['csv'].close()
+        written = out['bvh'].finish_all() if out['bvh'] else []
+        summary = dict(
+            source=source.spec, frames=frames_done, fps=source.fps, seconds=seconds,
+            bad_frames=source.bad_frames,
+            bvh_index=out['bvh'].index if out['bvh'] else {},
+            error=None if error is None else f'{type(error).__name__}: {error}')
+        with open(osp.join(self.out_dir, 'summary.json'), 'w') as f:
+            json.dump(summary, f, indent=1)
+        source.close()
+        if error is not None:
+            print_log(f'stopped on an error after {frames_done} frames; the outputs '
+                      f'so far are in {self.out_dir} ({len(written)} BVH files '
+                      'written)', logger='current', level=logging.ERROR)
+        return summary
+
     def run(self, source: FrameSource, max_frames: Optional[int] = None,
             progress: bool = True) -> Dict:
         """Process every frame; returns a summary (also ``summary.json``).
 
         Everything written for a frame is on disk before the next frame is read; if the
         run stops on an error, the BVH files of the tracks so far and the summary are still
-        written, then the error is raised again.
+        written, then the error is raised again. A progress bar is shown for files, the
+        frame rate (printed and drawn on the overlay) for a webcam.
         """
         os.makedirs(self.out_dir, exist_ok=True)
         fps = source.fps
-        json_w = FrameJSONWriter(self.out_dir) if 'json' in self.export else None
-        csv_w = TrackCSVWriter(self.out_dir) if 'csv' in self.export else None
-        bvh_w = BVHTrackWriter(self.out_dir, fps) if 'bvh' in self.export else None
-        writer, frames_done, error = None, 0, None
+        out = dict(
+            json=FrameJSONWriter(self.out_dir) if 'json' in self.export else None,
+            csv=TrackCSVWriter(self.out_dir) if 'csv' in self.export else None,
+            bvh=BVHTrackWriter(self.out_dir, fps) if 'bvh' in self.export else None,
+            video=None)
         bar = None
         if progress and source.kind != 'webcam':
             from mmengine.utils import ProgressBar
             bar = ProgressBar(max_frames or source.num_frames or 0)
-        t_start, t_last, n_last = time.time(), time.time(), 0
-        live_fps = None
+        t_start = t_last = time.time()
+        frames_done, n_last, live_fps, error = 0, 0, None, None
         try:
             for idx, frame in source:
                 if max_frames is not None and frames_done >= max_frames:
                     break
                 record, K = self._process(frame, idx, fps)
                 tracked = [p for p in record['people'] if p['track_id'] >= 0]
-                if json_w:
-                    json_w.write(idx, record)
-                if csv_w:
-                    csv_w.write(idx, record['time_s'], tracked)
-                for p in tracked:
-                    if bvh_w:
-                        bvh_w.add(p['track_id'], idx, p['keypoints_3d_smoothed'])
-                for uid in self.tracker.ended_uids():
-                    if self.smoother is not None:
-                        self.smoother.drop(uid)
-                if bvh_w:
-                    live = {t.track_id for t in self.tracker.tracks}
-                    for tid in [t for t in bvh_w.tracks if t not in live]:
-                        bvh_w.finish(tid)
+                self._write_frame(out, idx, record, tracked)
                 frames_done += 1
                 if self.on_frame is not None:
                     self.on_frame(idx, frame, record)
                 if source.kind == 'webcam' and time.time() - t_last >= 1.0:
                     live_fps = (frames_done - n_last) / (time.time() - t_last)
                     t_last, n_last = time.time(), frames_done
-                    print(f'\rwebcam: {live_fps:.1f} FPS, frame {idx}',
-                          end='', flush=True)
-                if self.visualizer is not None:
-                    text = f'{live_fps:.1f} FPS' if live_fps else None
-                    img = self.visualizer.draw_frame(
-                        frame, tracked, K, self.view_bounds, text=text)[..., ::-1]
-                    if writer is None:
-                        writer = cv2.VideoWriter(
-                            osp.join(self.out_dir, 'vis.mp4'),
-                            cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                            (img.shape[1], img.shape[0]))
-                    writer.write(np.ascontiguousarray(img))
-                    if self.show:
-                        cv2.imshow('mar_video', img)
-                        if cv2.waitKey(1) & 0xFF in (27, ord('q')):
-                            break
+                    print(f'\rwebcam: {live_fps:.1f} FPS, frame {idx}', end='',
+                          flush=True)
+                if self.visualizer is not None and not self._draw(
+                        out, frame, tracked, K, fps,
+                        f'{live_fps:.1f} FPS' if live_fps else None):
+                    break
                 if bar is not None:
                     bar.update()
         except BaseException as e:  # noqa: B902  (write what we have, then re-raise)
@@ -156,22 +189,6 @@ class VideoRunner:
         finally:
             if bar is not None:
                 print()
-            if writer is not None:
-                writer.release()
-            if csv_w:
-                csv_w.close()
-            written = bvh_w.finish_all() if bvh_w else []
-            summary = dict(
-                source=source.spec, frames=frames_done, fps=fps,
-                seconds=time.time() - t_start, bad_frames=source.bad_frames,
-                bvh_index=bvh_w.index if bvh_w else {},
-                error=None if error is None else f'{type(error).__name__}: {error}')
-            with open(osp.join(self.out_dir, 'summary.json'), 'w') as f:
-                json.dump(summary, f, indent=1)
-            source.close()
-            if error is not None:
-                print_log(f'stopped on an error after {frames_done} frames; the '
-                          f'outputs so far are in {self.out_dir} ({len(written)} '
-                          'BVH files written)', logger='current',
-                          level=logging.ERROR)
+            summary = self._close(out, source, frames_done, time.time() - t_start,
+                                  error)
         return summary

@@ -8,10 +8,15 @@ Each frame's people are associated with the live tracks by an optimal assignment
     c = w_{3D} \\min(d / d_0, 1) + (1 - w_{3D}) (1 - \\mathrm{OKS}),
 
 where ``d`` is the distance (mm) between the detection's root (pelvis) and the track's
-predicted root (constant velocity, at most ``predict_frames`` ahead), ``d_0 = dist_scale``,
-and OKS the 2D object keypoint similarity between the detection's and the track's last 2D
-joints (mmpose's :func:`~mmpose.evaluation.functional.nms.oks_iou`, with the MuPoTS-3D joint
-sigmas, the scale being the 2D box area). Pairs farther than the gate ``max_dist +
+predicted root, the depth difference weighted by ``depth_weight`` (MAR's depth is noisier
+than its X, Y), ``d_0 = dist_scale``, and OKS the 2D object keypoint similarity between the
+detection's and the track's last 2D joints (mmpose's
+:func:`~mmpose.evaluation.functional.nms.oks_iou`, with the MuPoTS-3D joint sigmas, the scale
+being the 2D box area). Each track follows its root with an alpha-beta filter (constant
+velocity, predicted at most ``predict_frames`` ahead), which averages the per-frame depth noise
+out of the prediction. mmpose's own tracking helpers (``mmpose.apis._track_by_oks`` /
+``_track_by_iou``) are greedy frame-to-frame 2D matchers without miss tolerance; they serve as
+the baseline in :mod:`mar_video.evaluation`. Pairs farther than the gate ``max_dist +
 max_speed * gap`` (mm; ``gap`` in seconds since the track was last seen) or with a cost above
 ``max_cost`` are never matched. The 3D term tells apart people who overlap in the image at
 different depths (where a 2D tracker swaps them); the 2D term separates people standing close
