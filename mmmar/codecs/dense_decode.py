@@ -13,7 +13,8 @@ wherever they are (GPU or CPU):
    offset location;
 3. the PAF line integrals of all limbs at once, from every possible start
    (the parent joint's candidates and the people's offset locations of it)
-   to every child candidate.
+   to every child candidate that the grouping can consider
+   (:func:`mmmar.codecs.paf_torch.limb_paf_scores`).
 
 Only these small per-candidate / per-person tensors move to the host
 (:func:`evidence_to_host`: one copy per batch, about 70 kB per image at 20
@@ -24,7 +25,7 @@ includes in the graph (``tools/deployment/export_onnx.py``).
 
 The numpy twin is :func:`mmmar.codecs.reference_decode.evidence_numpy`.
 """
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -32,7 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .grouping import DecodeEvidence
-from .paf import MIN_LIMB_LENGTH
+from .paf_torch import limb_paf_scores
 
 #: Root-read maps, in the order of :data:`DenseEvidence` ``root_reads``.
 ROOT_MAPS = ('root_depth', 'log_sigma_reg', 'log_sigma_geo', 'torso_length')
@@ -49,16 +50,97 @@ def _gather_flat(maps: Tensor, index: Tensor) -> Tensor:
     return maps.flatten(2).gather(-1, index)
 
 
+def _peaks_dense(heatmaps: Tensor, thr: Tensor, kernel: int,
+                 num: int) -> Tuple[Tensor, Tensor]:
+    """Max-pool NMS + ``topk``: static shapes (export). The sort key is the
+    value with ties broken by the pixel index (row-major first): the relative
+    perturbation < 2e-8 never reorders distinct float32 values."""
+    B, K_, h, w = heatmaps.shape
+    mx = F.max_pool2d(heatmaps, kernel, stride=1, padding=kernel // 2)
+    peak = ((heatmaps >= mx) & (heatmaps >= thr[:, None, None])).flatten(2)
+    flat = heatmaps.flatten(2)
+    pix = torch.arange(h * w, device=heatmaps.device, dtype=torch.float64)
+    key = torch.where(peak, flat.double() * (1. - pix * 2e-14),
+                      torch.full_like(flat, -1., dtype=torch.float64))
+    key, index = key.topk(min(num, h * w), dim=-1)
+    return index, key > -0.5
+
+
+def _window(kernel: int) -> Tensor:
+    """(dx, dy) offsets of a ``kernel`` window, centre excluded."""
+    r = kernel // 2
+    return torch.tensor([(dx, dy) for dy in range(-r, r + 1)
+                         for dx in range(-r, r + 1) if dx or dy])
+
+
+def _above(heatmaps: Tensor, thr: Tensor) -> Tensor:
+    """Flat indices of the pixels at or above their channel's threshold (on
+    CPU numpy's scan, without a copy: several times faster there)."""
+    if heatmaps.device.type == 'cpu':
+        hm = heatmaps.detach().numpy()
+        above = hm >= thr.numpy()[:, None, None]
+        return torch.from_numpy(np.flatnonzero(above))
+    return (heatmaps >= thr[:, None, None]).reshape(-1).nonzero()[:, 0]
+
+
+def _peaks_sparse(heatmaps: Tensor, thr: Tensor, kernel: int,
+                  cap: int) -> Tuple[Tensor, Tensor]:
+    """The same peaks as :func:`_peaks_dense`, found sparsely (fast on
+    CPUs): the pixels above their threshold are tested against their left
+    and right, then upper and lower neighbours, then their whole ``kernel``
+    window (clamped coordinates stay inside the window, so each test is
+    exact). M = the most peaks of a joint (at most ``cap``); one host
+    synchronisation."""
+    B, K_, h, w = heatmaps.shape
+    dev = heatmaps.device
+    flat = heatmaps.reshape(-1)
+    idx = _above(heatmaps, thr).to(dev)
+    for step in (1, w):  # 1D maxima along x, then along y
+        if step == 1:
+            c, n = idx % w, w
+        else:
+            c, n = torch.div(idx, w, rounding_mode='floor') % h, h
+        val = flat[idx]
+        keep = (val >= flat[idx - step * (c > 0)]) & (
+            val >= flat[idx + step * (c < n - 1)])
+        idx = idx[keep]
+    off = _window(kernel).to(dev)
+    x, y = idx % w, torch.div(idx, w, rounding_mode='floor') % h
+    nx = (x[:, None] + off[:, 0]).clamp(0, w - 1)
+    ny = (y[:, None] + off[:, 1]).clamp(0, h - 1)
+    nb = flat[(idx - y * w - x)[:, None] + ny * w + nx]
+    idx = idx[(flat[idx][:, None] >= nb).all(1)]
+    ch = torch.div(idx, h * w, rounding_mode='floor')  # b * K + k
+    val = flat[idx]
+    # order: channel, value descending, pixel ascending (idx is ascending)
+    order = torch.sort(-val, stable=True)[1]
+    order = order[torch.sort(ch[order], stable=True)[1]]
+    idx, ch = idx[order], ch[order]
+    counts = torch.bincount(ch, minlength=B * K_)
+    M = min(cap, int(counts.max())) if idx.numel() else 0
+    first = torch.cumsum(counts, 0) - counts
+    rank = torch.arange(idx.numel(), device=dev) - first[ch]
+    keep = rank < M
+    index = torch.zeros(B * K_, M, dtype=torch.long, device=dev)
+    valid = torch.zeros(B * K_, M, dtype=torch.bool, device=dev)
+    index[ch[keep], rank[keep]] = idx[keep] % (h * w)
+    valid[ch[keep], rank[keep]] = True
+    return index.reshape(B, K_, M), valid.reshape(B, K_, M)
+
+
 def candidate_peaks(heatmaps: Tensor, codec, num: Optional[int] = None):
-    """Heatmap peaks of every joint (step 1 of :func:`dense_evidence`).
+    """Heatmap peaks of every joint (step 1 of :func:`dense_evidence`):
+    pixels that are the maximum of their ``decode_nms_kernel`` window and
+    reach the joint's threshold, sorted by descending value (ties:
+    row-major), refined by a quarter pixel towards the higher neighbour.
 
     Args:
         heatmaps (Tensor): (B, K, h, w) float32.
         codec: The :class:`MARCodec`.
-        num (int, optional): Slots per joint M. ``None``: as many as the
-            joint with most peaks in the batch has, at most
-            ``max(decode_max_candidates, decode_max_instances)`` (one
-            host synchronisation).
+        num (int, optional): Slots per joint M (static shapes: max-pool NMS
+            and ``topk``). ``None``: as many as the joint with most peaks in
+            the batch has, at most ``max(decode_max_candidates,
+            decode_max_instances)`` (sparse NMS, one host synchronisation).
 
     Returns:
         tuple: ``xy`` (B, K, M, 2) refined heatmap px, ``score`` (B, K, M),
@@ -70,20 +152,13 @@ def candidate_peaks(heatmaps: Tensor, codec, num: Optional[int] = None):
     thr = torch.full((K_, ), float(codec.decode_candidate_thr),
                      device=heatmaps.device)
     thr[r] = min(codec.decode_candidate_thr, codec.decode_root_thr)
-    k = codec.decode_nms_kernel
-    mx = F.max_pool2d(heatmaps, k, stride=1, padding=k // 2)
-    peak = ((heatmaps >= mx) & (heatmaps >= thr[:, None, None])).flatten(2)
     if num is None:
-        num = min(cap, int(peak.sum(-1).max())) if peak.numel() else 0
-    num = min(num, h * w)
+        index, valid = _peaks_sparse(heatmaps, thr, codec.decode_nms_kernel,
+                                     cap)
+    else:
+        index, valid = _peaks_dense(heatmaps, thr, codec.decode_nms_kernel,
+                                    num)
     flat = heatmaps.flatten(2)
-    # sort key: value, ties broken by the pixel index (row-major first);
-    # the relative perturbation < 2e-8 never reorders distinct float32s
-    pix = torch.arange(h * w, device=heatmaps.device, dtype=torch.float64)
-    key = torch.where(peak, flat.double() * (1. - pix * 2e-14),
-                      torch.full_like(flat, -1., dtype=torch.float64))
-    key, index = key.topk(num, dim=-1)
-    valid = key > -0.5
     score = flat.gather(-1, index)
     x, y = index % w, torch.div(index, w, rounding_mode='floor')
     xl, xr = (x - 1).clamp(0, w - 1), (x + 1).clamp(0, w - 1)
@@ -92,43 +167,6 @@ def candidate_peaks(heatmaps: Tensor, codec, num: Optional[int] = None):
     dy = torch.sign(flat.gather(-1, yd * w + x) - flat.gather(-1, yu * w + x))
     xy = torch.stack([x.float() + 0.25 * dx, y.float() + 0.25 * dy], -1)
     return xy, score, valid, index
-
-
-def paf_scores_batched(pafs: Tensor, starts: Tensor, ends: Tensor,
-                       num_samples: int) -> Tensor:
-    """PAF line integrals of all limbs at once (as
-    :func:`mmmar.codecs.paf.paf_pair_scores`: nearest-pixel samples clipped
-    to the map, degenerate segments score 1).
-
-    Args:
-        pafs (Tensor): (B, 2L, h, w).
-        starts (Tensor): (B, L, R, 2) heatmap px.
-        ends (Tensor): (B, L, M, 2) heatmap px.
-        num_samples (int): Samples per segment.
-
-    Returns:
-        Tensor: (B, L, R, M) scores.
-    """
-    B, L2, h, w = pafs.shape
-    L = L2 // 2
-    R, M = starts.shape[2], ends.shape[2]
-    # float64 sample points: the same pixels as the numpy reference
-    starts, ends = starts.double(), ends.double()
-    vec = ends[:, :, None] - starts[:, :, :, None]  # (B, L, R, M, 2)
-    length = vec.norm(dim=-1)
-    unit = (vec / length.clamp(min=MIN_LIMB_LENGTH)[..., None]).float()
-    t = torch.linspace(0., 1., num_samples, device=pafs.device,
-                       dtype=torch.float64)
-    pts = starts[:, :, :, None, None] + t[:, None] * vec[:, :, :, :, None]
-    px = pts[..., 0].round().clamp(0, w - 1).long()
-    py = pts[..., 1].round().clamp(0, h - 1).long()
-    idx = (py * w + px).reshape(B, L, 1, R * M * num_samples)
-    field = pafs.reshape(B, L, 2, h * w).gather(-1, idx.expand(-1, -1, 2, -1))
-    field = field.reshape(B, L, 2, R, M, num_samples)
-    score = (field[:, :, 0] * unit[..., 0:1] +
-             field[:, :, 1] * unit[..., 1:2]).mean(-1)
-    return torch.where(length > MIN_LIMB_LENGTH, score,
-                       torch.ones_like(score))
 
 
 def dense_evidence(heatmaps: Tensor,
@@ -189,11 +227,8 @@ def dense_evidence(heatmaps: Tensor,
         reads.append(
             _gather_flat(m.float().reshape(B, 1, h, w), root_index[:, None])
             [:, 0] if m is not None else torch.zeros_like(heat[:, 0]))
-    limbs = torch.as_tensor(codec._limbs, device=heatmaps.device)
-    starts = torch.cat([cand_xy[:, limbs[:, 0]].double(),
-                        offset_xy[:, :, limbs[:, 0]].transpose(1, 2)], 2)
-    paf = paf_scores_batched(pafs, starts, cand_xy[:, limbs[:, 1]],
-                             codec.decode_paf_samples)
+    paf = limb_paf_scores(pafs, cand_xy, cand_valid, offset_xy, codec,
+                          prune=not fixed_size)
     return dict(cand_xy=cand_xy, cand_score=cand_score,
                 cand_valid=cand_valid, root_index=root_index,
                 person_valid=person_valid, offset_xy=offset_xy,

@@ -147,6 +147,15 @@ def assign_limb(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """
     N, M = scores.shape
     match = np.full(N, -1, dtype=np.intp)
+    if N == 0 or M == 0:
+        return match
+    # no conflict: every person's best allowed candidate is its own
+    s = np.where(allowed, scores, -np.inf)
+    best = s.argmax(1)
+    has = allowed[np.arange(N), best]
+    if np.unique(best[has]).size == has.sum():
+        match[has] = best[has]
+        return match
     rows = np.flatnonzero(allowed.any(1))
     cols = np.flatnonzero(allowed.any(0))
     if rows.size == 0:
@@ -217,6 +226,11 @@ def group_people(ev: DecodeEvidence, codec,
     from_hm[:, r] = True
     match[:, r] = people
     cand_ok = ev.cand_valid & (ev.cand_score >= codec.decode_candidate_thr)
+    # what does not depend on the assembled parents, for all joints at once
+    dist = np.sqrt(((ev.cand_xy[None] - ev.offset_xy[:, :, None])**2).sum(-1))
+    link0, score0 = limb_pair_scores(
+        np.zeros_like(dist), dist, ev.cand_score, codec.decode_dist_weight,
+        codec.decode_dist_sigma, codec.decode_heat_weight)  # (N, K, M)
     for l, (p, c) in enumerate(codec._limbs):  # noqa: E741
         start = xy[:, p]
         start_row = np.where(from_hm[:, p], match[:, p], M + people)
@@ -224,17 +238,13 @@ def group_people(ev: DecodeEvidence, codec,
         pred = ev.offset_xy[:, c]
         gate = np.maximum(
             codec.decode_gate_px,
-            codec.decode_gate_ratio * np.linalg.norm(pred - start, axis=-1))
-        dist = np.linalg.norm(ev.cand_xy[c][None] - pred[:, None], axis=-1)
-        allowed = cand_ok[c][None] & (dist <= gate[:, None])
+            codec.decode_gate_ratio * np.sqrt(((pred - start)**2).sum(-1)))
+        allowed = cand_ok[c] & (dist[:, c] <= gate[:, None])
         if method == 'greedy_paf':
             m = greedy_match(paf, allowed & (paf >= codec.decode_paf_thr))
         else:
-            link, score = limb_pair_scores(paf, dist, ev.cand_score[c],
-                                           codec.decode_dist_weight,
-                                           codec.decode_dist_sigma,
-                                           codec.decode_heat_weight)
-            m = assign_limb(score, allowed & (link >= codec.decode_paf_thr))
+            m = assign_limb(score0[:, c] + paf, allowed &
+                            (link0[:, c] + paf >= codec.decode_paf_thr))
         got = m >= 0
         hm_xy = np.where(got[:, None], ev.cand_xy[c][np.maximum(m, 0)], 0.)
         hm_score[:, c] = np.where(got, ev.cand_score[c][np.maximum(m, 0)], 0.)

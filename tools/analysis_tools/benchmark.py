@@ -96,6 +96,10 @@ def parse_args(argv=None):
     p.add_argument('--topdown-mode', default='per-person',
                    choices=['per-person', 'batched'])
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--decode-only', action='store_true',
+                   help='only the decoder comparison (no forward, no other methods)')
+    p.add_argument('--no-decoder-compare', action='store_true',
+                   help='skip the device-decode vs numpy-reference comparison (issue 12)')
     p.add_argument('--out', help='also write the raw timings to this JSON file')
     p.add_argument('--from-json', help='only print the tables of an earlier --out file')
     return p.parse_args(argv)
@@ -220,11 +224,31 @@ class MARMethod:
             return self.model.head.forward_test(feats, self.test_cfg)
 
     @torch.no_grad()
-    def decode(self, prep, samples):
-        preds = self.model.head.predict_from_outputs(prep['perfect'], samples,
-                                                     self.test_cfg)
+    def decode(self, prep, samples, backend='torch'):
+        if backend == 'legacy':  # the decode before issue 12
+            from legacy_decode import legacy_predict
+            preds = legacy_predict(self.model.head, prep['perfect'], samples)
+        else:
+            test_cfg = dict(self.test_cfg, decode_backend=backend)
+            preds = self.model.head.predict_from_outputs(prep['perfect'], samples, test_cfg)
         samples = self.model.add_pred_to_datasample(preds, None, samples)
         return len(samples[0].pred_instances.keypoints)
+
+    def compare_decoders(self, prep, clock):
+        """The decode on the maps' device against the numpy reference (all maps copied to
+        the host first) and against the decode before issue 12 (``legacy``), on the same
+        perfect maps: times, bytes moved to the host, and whether the people are the
+        same."""
+        from mmpose.structures import PoseDataSample
+        out = {}
+        for backend in ('torch', 'numpy', 'legacy'):
+            samples = [PoseDataSample(metainfo=prep['sample'].metainfo)]
+            _, out[backend] = clock(self.decode, prep, samples, backend)
+            out[backend + '_pred'] = samples[0].pred_instances
+        maps = prep['perfect']
+        out['bytes_maps'] = sum(v.numel() * v.element_size() for v in maps.values())
+        out['bytes_moved'] = self.codec.decode_batch(maps, [None], return_bytes=True)[1]
+        return out
 
     def run(self, prep, clock):
         _, t_fwd = clock(self.forward, prep)
@@ -369,6 +393,80 @@ def bench_method(method, items, warmup, runs, clock, log):
     return rows
 
 
+def bench_decoders(method, items, runs, clock, log):
+    """Issue 12: per crowd size, the decode on the maps' device vs the numpy reference
+    (alternating, ``runs`` times each), bytes to the host, equality of the results."""
+    preps = [method.prepare(it) for it in items]
+    method.compare_decoders(preps[0], clock)  # warm-up
+    rows = []
+    for it, prep in zip(items, preps):
+        t = {'torch': [], 'numpy': [], 'legacy': []}
+        for r in range(runs):
+            res = method.compare_decoders(prep, clock)
+            for k in t:
+                t[k].append(res[k])
+        a, b = res['torch_pred'], res['numpy_pred']
+        same = len(a.keypoints) == len(b.keypoints)
+        diff = float(np.abs(np.asarray(a.keypoints_2d) - np.asarray(b.keypoints_2d)).max()) \
+            if same and len(a.keypoints) else 0.
+        zdiff = float(np.abs(np.asarray(a.root_depth) - np.asarray(b.root_depth)).max()) \
+            if same and len(a.keypoints) else 0.
+        rows.append(dict(people=it['people'], found=len(a.keypoints), found_numpy=len(
+            b.keypoints), same_people=same, max_keypoint_diff_px=diff if same else None,
+            max_root_depth_diff_mm=zdiff if same else None, bytes_maps=res['bytes_maps'],
+            bytes_moved=res['bytes_moved'], torch=summary(t['torch']),
+            numpy=summary(t['numpy']), legacy=summary(t['legacy']),
+            found_legacy=len(res['legacy_pred'].keypoints)))
+        log(f'  decoders: {it["people"]} people done')
+    return rows
+
+
+def print_decoders(rows, device):
+    print(f'**Decode on the maps\' device (issue 12), {device}**: `predict_from_outputs` + '
+          '`add_pred_to_datasample` on the same perfect maps; "before" = the decode before '
+          'issue 12 (every map copied to the host, numpy, greedy grouping; '
+          '`legacy_decode.py`), "numpy" = the current numpy reference (every map copied to '
+          'the host, numpy dense stages), "device" = torch dense stages where the maps are, '
+          'one copy of the per-person evidence to the host. ms: median (min-max); "same '
+          'people" and the differences: device vs numpy reference.\n')
+    print('| people | maps (MB) | moved to host (kB) | before | numpy | device | '
+          'device / before | device / numpy | same people | max keypoint diff (px) | '
+          'max root depth diff (mm) |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        ratio = r['torch']['median'] / r['numpy']['median']
+        ratio_old = r['torch']['median'] / r['legacy']['median']
+        kd = '-' if r['max_keypoint_diff_px'] is None else f'{r["max_keypoint_diff_px"]:.2e}'
+        zd = '-' if r['max_root_depth_diff_mm'] is None else \
+            f'{r["max_root_depth_diff_mm"]:.2e}'
+        print(f'| {r["people"]} | {r["bytes_maps"] / 1e6:.2f} | {r["bytes_moved"] / 1e3:.1f} | '
+              f'{fmt(r["legacy"], 2)} | {fmt(r["numpy"], 2)} | {fmt(r["torch"], 2)} | '
+              f'{ratio_old:.3f} | {ratio:.3f} | '
+              f'{"yes" if r["same_people"] else "NO"} ({r["found"]}) | {kd} | {zd} |')
+    print()
+
+
+def decoder_targets(rows):
+    by_n = {r['people']: r for r in rows}
+    out = []
+    if 20 in by_n:
+        r = by_n[20]
+        mb = r['bytes_moved'] / 1e6
+        out.append(f'bytes moved to the host per image at 20 people: {r["bytes_moved"]} '
+                   f'({mb:.3f} MB; before: all maps, {r["bytes_maps"] / 1e6:.2f} MB) '
+                   f'(target < 1 MB: {"met" if mb < 1 else "MISSED"})')
+        for key, what in (('legacy', 'the numpy decode before issue 12'),
+                          ('numpy', 'the current numpy reference')):
+            ratio = r['torch']['median'] / r[key]['median']
+            out.append(f'decode at 20 people: device {r["torch"]["median"]:.2f} ms / {what} '
+                       f'{r[key]["median"]:.2f} ms = {ratio:.3f} (medians; target <= 1/3: '
+                       f'{"met" if ratio <= 1 / 3 else "MISSED"})')
+    ok = all(r['same_people'] and (r['max_keypoint_diff_px'] or 0.) <= 1e-3 for r in rows)
+    out.append('device decode = numpy reference (same people, keypoints within 1e-3 px) at '
+               f'every crowd size: {"met" if ok else "MISSED"}')
+    return out
+
+
 def machine_description(device):
     if str(device).startswith('cuda'):
         return f'{torch.cuda.get_device_name(0)}, CUDA {torch.version.cuda}'
@@ -392,6 +490,8 @@ def print_tables(results, people, args):
     print(f'warm-up {results["warmup"]} runs per method, {results["runs"]} timed runs per '
           'crowd size; milliseconds, median (min-max)')
     for prec, methods in results['timings'].items():
+        if not methods:
+            continue
         print(f'\n### {prec}\n')
         for name, rows in methods.items():
             stages = list(rows[0]['stages'])
@@ -424,9 +524,14 @@ def print_tables(results, people, args):
                 print(f'| {n} | ' + ' | '.join(
                     f'{methods[m][i][key]:.1f}' for m in names) + ' |')
             print()
+    for prec, rows in results.get('decoders', {}).items():
+        print(f'### {prec}\n')
+        print_decoders(rows, results['device'])
     checks = targets(results, people)
+    for rows in results.get('decoders', {}).values():
+        checks += [f'issue 12: {c}' for c in decoder_targets(rows)]
     if checks:
-        print('**Targets (issue 7)**\n')
+        print('**Targets (issues 7 and 12)**\n')
         for c in checks:
             print(f'- {c}')
         print()
@@ -498,6 +603,8 @@ def main(argv=None):
         precisions = [p for p in precisions if p != 'fp16']
     warmup = args.warmup if args.warmup is not None else (20 if cuda else 3)
     runs = args.runs if args.runs is not None else (100 if cuda else 5)
+    if args.decode_only:
+        args.methods = ['mar']
     det_scale = args.det_scale or args.input_size
     clock = Clock(args.device)
 
@@ -523,8 +630,12 @@ def main(argv=None):
             else:
                 method = TopDownMethod(args.detector, det_scale, args.topdown_mode,
                                        args.device, prec)
-            rows = bench_method(method, items, warmup, runs, clock, log)
-            results['timings'][prec][method.name] = rows
+            if not args.decode_only:
+                rows = bench_method(method, items, warmup, runs, clock, log)
+                results['timings'][prec][method.name] = rows
+            if m == 'mar' and not args.no_decoder_compare:
+                results.setdefault('decoders', {})[prec] = bench_decoders(
+                    method, items, runs, clock, log)
             del method
             if cuda:
                 torch.cuda.empty_cache()
