@@ -50,19 +50,9 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def build_from_config(cfg, fps: float):
-    """Tracker, smoother and visualiser of a mar_video config at the video's ``fps``."""
-    from mmpose.registry import TASK_UTILS, VISUALIZERS
-    tracker = TASK_UTILS.build(dict(cfg.tracker, fps=fps))
-    smoother = TASK_UTILS.build(dict(cfg.smoother, fps=fps)) \
-        if cfg.get('smoother') else None
-    vis_cfg = dict(cfg.get('video_visualizer', dict(type='MARVideoVisualizer')))
-    vis_cfg['name'] = f'{vis_cfg.get("name", "mar_video")}-{id(tracker)}'
-    return tracker, smoother, VISUALIZERS.build(vis_cfg)
-
-
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    from mar_video.runner import build_from_config
     from mar_video.video_io import FrameSource
     # the input first: a bad file or camera fails before the model is loaded
     source = FrameSource(args.input)

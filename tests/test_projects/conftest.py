@@ -7,3 +7,13 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAR_VIDEO_DIR = osp.join(ROOT, 'projects', 'mar_video')
 if MAR_VIDEO_DIR not in sys.path:
     sys.path.insert(0, MAR_VIDEO_DIR)
+
+
+def load_demo():
+    """``projects/mar_video/demo.py`` as a module (by path: no clash with ``demo/``)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'mar_video_demo', osp.join(MAR_VIDEO_DIR, 'demo.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

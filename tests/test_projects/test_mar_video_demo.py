@@ -17,6 +17,7 @@ from mar_video.tracker import PoseTracker3D
 from mar_video.video_io import FrameSource, VideoSourceError
 from mmmar.geometry import project_np
 from tests.test_apis._helpers import TEMPLATE
+from tests.test_projects.conftest import MAR_VIDEO_DIR, load_demo
 
 W, H = 96, 64
 K = np.array([[80., 0, 47.5], [0, 80., 31.5], [0, 0, 1]])
@@ -114,7 +115,7 @@ def test_webcam_that_does_not_open():
 
 def test_demo_errors_before_loading_anything(tmp_path):
     """The demo names the input that fails, before it reads the config or the model."""
-    import demo
+    demo = load_demo()
     with pytest.raises(VideoSourceError, match='missing.mp4: no such file'):
         demo.main([str(tmp_path / 'missing.mp4'), '--config', 'no-such-config.py'])
     with pytest.raises(VideoSourceError, match='webcam:57'):
@@ -200,8 +201,7 @@ def test_demo_end_to_end_with_the_project_config(tmp_path):
     """The project config (core config + custom_imports of mar_video) builds the tracker,
     smoother and visualiser from mmpose's registries and runs the small MAR (random
     weights) over a short video; every output is written."""
-    import demo
-    from tests.test_projects.conftest import MAR_VIDEO_DIR
+    demo = load_demo()
     video = _write_avi(tmp_path / 'clip.avi', 3)
     cfg = osp.join(MAR_VIDEO_DIR, 'configs',
                    'mar-video_hrnet-small_synthetic-256x256.py')

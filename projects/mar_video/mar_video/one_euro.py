@@ -19,6 +19,9 @@ including ``t`` only (no look-ahead); it is returned in the same call that recei
 sample. The filter has, like every causal low-pass filter, a *phase lag* during motion, which
 ``beta`` keeps small (measured in the project README: the error against the truth goes down,
 not only the jitter).
+
+mmpose 1.x has no temporal filter (0.x's ``OneEuroFilter`` / ``Smoother`` were not carried
+over), hence this small implementation.
 """
 import math
 from typing import Dict, Optional

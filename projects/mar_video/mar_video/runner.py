@@ -16,7 +16,7 @@ from mmmar.structures.skeleton import ROOT
 from .export import BVHTrackWriter, FrameJSONWriter, TrackCSVWriter
 from .video_io import FrameSource
 
-__all__ = ['VideoRunner', 'inferencer_estimator']
+__all__ = ['VideoRunner', 'inferencer_estimator', 'build_from_config']
 
 #: ``estimator(frame BGR, frame_idx) -> (people, intrinsics record dict(K, source))``.
 Estimator = Callable[[np.ndarray, int], Tuple[List[dict], dict]]
@@ -30,6 +30,19 @@ def inferencer_estimator(inferencer, intrinsics=None) -> Estimator:
         return result['predictions'][0], result['intrinsics'][0]
 
     return estimate
+
+
+def build_from_config(cfg, fps: float):
+    """Tracker, smoother and visualiser of a mar_video config (its ``tracker``,
+    ``smoother`` and ``video_visualizer``) at the video's ``fps``, from mmpose's
+    registries."""
+    from mmpose.registry import TASK_UTILS, VISUALIZERS
+    tracker = TASK_UTILS.build(dict(cfg.tracker, fps=fps))
+    smoother = TASK_UTILS.build(dict(cfg.smoother, fps=fps)) \
+        if cfg.get('smoother') else None
+    vis_cfg = dict(cfg.get('video_visualizer', dict(type='MARVideoVisualizer')))
+    vis_cfg['name'] = f'{vis_cfg.get("name", "mar_video")}-{id(tracker)}'
+    return tracker, smoother, VISUALIZERS.build(vis_cfg)
 
 
 def _jsonable(p: dict) -> dict:

@@ -48,8 +48,7 @@ def main(argv=None) -> dict:
 
     from mmengine.config import Config
 
-    from demo import build_from_config
-    from mar_video.runner import VideoRunner
+    from mar_video.runner import VideoRunner, build_from_config
     from mar_video.synthetic import make_video, simulate_detections
     from mar_video.video_io import FrameSource
     from mar_video.visualization import view_bounds, write_gif
