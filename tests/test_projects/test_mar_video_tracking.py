@@ -178,3 +178,27 @@ def test_generated_video_scores(scene):
     assert res['smoothed']['mpjpe'] < res['raw']['mpjpe']
     assert res['smoothed']['root_depth'] < res['raw']['root_depth']
     assert res['smoothed']['jitter'] < 0.5 * res['raw']['jitter']
+
+
+def test_core_never_imports_the_project():
+    """mmmar/ stays independent of projects/ (the project registers into mmpose's
+    registries from its own package)."""
+    import os
+    import re
+
+    import mmmar
+    root = os.path.dirname(mmmar.__file__)
+    pattern = re.compile(r'^\s*(import|from)\s+mar_video\b', re.M)
+    offenders = []
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if name.endswith('.py'):
+                path = os.path.join(folder, name)
+                if pattern.search(open(path).read()):
+                    offenders.append(path)
+    assert not offenders
+    from mmpose.registry import TASK_UTILS, VISUALIZERS
+    import mar_video  # noqa: F401
+    assert TASK_UTILS.get('PoseTracker3D') is PoseTracker3D
+    assert TASK_UTILS.get('OneEuroPoseSmoother') is OneEuroPoseSmoother
+    assert VISUALIZERS.get('MARVideoVisualizer') is not None
