@@ -402,3 +402,28 @@ def test_paper_config_builds():
     model = MODELS.build(cfg.model)
     n = sum(p.numel() for p in model.parameters()) / 1e6
     assert 31.0 < n < 32.5, n  # paper: 32.04 M
+
+
+def test_fusion_mean_mode_is_the_fixed_average():
+    """``mode='mean'`` (the fixed-average ablation): Z = (Z_reg + Z_geo) / 2 whatever the
+    sigmas; ``'fusion'`` with sigma_geo = 3 sigma_reg weighs Z_reg 3:1 (Eq. 12)."""
+    f = 500.
+    K = np.array([[f, 0, 320.], [0, f, 240.], [0, 0, 1.]])
+    root = np.array([100., 200., 5000.])
+    neck = np.array([120., -250., 5100.])
+    omega = float(np.linalg.norm(neck - root))  # Z_geo = 5000 exactly
+    uv = np.stack([p[:2] / p[2] * f + [320., 240.] for p in (root, neck)])
+    kpts = np.zeros((1, 17, 2))
+    kpts[0, :] = uv[0]
+    kpts[0, NECK] = uv[1]
+    zrel = np.zeros((1, 17))
+    zrel[0, NECK] = 100.
+    dec = dict(keypoints=kpts, keypoint_depths=zrel, root_depth=np.array([6000. / f]),
+               log_sigma_reg=np.array([np.log(0.1)]), log_sigma_geo=np.array([np.log(0.3)]))
+    mean = MARDepthFusion(mode='mean', omega=omega)(dec, K)
+    assert mean.depth_geo[0] == pytest.approx(5000., rel=1e-5)
+    assert mean.root_depth[0] == pytest.approx(5500., rel=1e-5)
+    fused = MARDepthFusion(mode='fusion', omega=omega)(dec, K)
+    assert fused.root_depth[0] == pytest.approx((3 * 6000. + 5000.) / 4, rel=1e-5)
+    with pytest.raises(ValueError, match='mean'):
+        MARDepthFusion(mode='median')

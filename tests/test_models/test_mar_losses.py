@@ -225,3 +225,48 @@ def test_head_top_peak_on_a_coco_person_leaves_the_loss_unchanged(tmp_path):
                 assert new[k] > 1.05 * base[k], k
             else:
                 assert new[k] == base[k], k
+
+
+def _geo_case(head):
+    """The one-pixel torso of ``test_geo_loss_by_hand`` with offsets that require grad."""
+    f, cx, cy = 100., 5., 4.
+    K = np.array([[f, 0, cx], [0, f, cy], [0, 0, 1.]])
+    gt, out = zero_targets(), zero_outputs()
+    y, x, s = 1, 1, 4.
+    v_neck = cy + f * (-400.) / 5300.
+    out['offsets'][0, ROOT, y, x] = (cx - x * s) / s / 16.
+    out['offsets'][0, J + NECK, y, x] = (v_neck - y * s) / s / 16.
+    out['offsets'][0, NECK, y, x] = (cx - x * s) / s / 16.
+    out['offsets'][0, 2 * J + NECK, y, x] = 300. / 1000.
+    gt['root_depth'][0, 0, y, x] = 5200. / f
+    gt['root_depth_weights'][0, 0, y, x] = 1.
+    out['offsets'].requires_grad_(True)
+    out['log_sigma_geo'].requires_grad_(True)
+    return out, gt, K
+
+
+@pytest.mark.parametrize('geo_backward', [True, False])
+def test_geo_backward_switch(geo_backward):
+    """Eq. 10 (the geometry-based backward pass): with ``geo_backward`` L_geo's gradient
+    reaches the neck offsets (Z_geo = 5000 < Z_gt = 5200: a shorter torso vector, i.e. a
+    neck offset pulled towards the root, increases Z_geo); without it no gradient reaches
+    the offsets, and the loss value is the same."""
+    head = build_head(omega=500., geo_backward=geo_backward)
+    out, gt, K = _geo_case(head)
+    samples = [PoseDataSample(metainfo=dict(img_path='tiny.jpg', cam_param=dict(K=K)),
+                              gt_fields=PixelData(**{k: v[0] for k, v in gt.items()}))]
+    head.forward = lambda feats: out
+    loss = head.loss(None, samples)['loss_geo']
+    loss.backward()
+    g = out['offsets'].grad
+    ref = build_head(omega=500.)
+    out2, gt2, K2 = _geo_case(ref)
+    assert float(loss) == pytest.approx(float(run_loss(ref, out2, gt2, K2)['loss_geo']))
+    if geo_backward:
+        g_neck_v = float(g[0, J + NECK, 1, 1])
+        # the neck is above the root (v offset < 0): moving it down (+v) shortens the torso
+        # and raises Z_geo towards Z_gt, so the loss falls: d loss / d dv_neck < 0
+        assert g_neck_v < 0
+    else:
+        assert g is None or float(g.abs().sum()) == 0.
+        assert float(out['log_sigma_geo'].grad.abs().sum()) > 0  # sigma2 still learns

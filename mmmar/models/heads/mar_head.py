@@ -215,6 +215,11 @@ class MARHead(BaseHead):
             outside; degenerate solutions count as ``Z_gt * r``). Without it
             the near-zero torso vector at initialisation gives exploding
             depths and gradients. Defaults to 3.
+        geo_backward (bool): Let L_geo's gradient flow into the 2.5D pose
+            (the offsets), the paper's geometry-based backward pass (Eq. 10).
+            ``False`` detaches the offsets in L_geo, so that L_geo trains
+            ``sigma2`` only (the "w/o GB backward" row of Table 4).
+            Defaults to True.
         decoder (dict): The :class:`MARCodec` config (used to decode and to
             read the target normalisations ``offset_norm``/``depth_norm``
             and the heatmap stride).
@@ -269,6 +274,7 @@ class MARHead(BaseHead):
                  log_sigma_range: Tuple[float, float] = (-7., 7.),
                  geo_root: str = 'offset',
                  geo_clamp_ratio: float = 3.,
+                 geo_backward: bool = True,
                  decoder: OptConfigType = None,
                  fusion: OptConfigType = None,
                  init_cfg: OptConfigType = None):
@@ -305,6 +311,7 @@ class MARHead(BaseHead):
         self.geo_root = geo_root
         assert geo_clamp_ratio > 1
         self.geo_clamp_ratio = float(geo_clamp_ratio)
+        self.geo_backward = bool(geo_backward)
 
         c0, mid = self.in_channels[0], branch_channels
         self.heatmap_layers = nn.ModuleList([
@@ -524,6 +531,8 @@ class MARHead(BaseHead):
         K = self.num_keypoints
         sx, sy = self.stride()
         offsets = outputs['offsets']
+        if not self.geo_backward:  # no Eq. 10: L_geo trains sigma2 only
+            offsets = offsets.detach()
         du = offsets[:, NECK][idx] * self.offset_norm
         dv = offsets[:, K + NECK][idx] * self.offset_norm
         dz = offsets[:, 2 * K + NECK][idx] * self.depth_norm
@@ -612,6 +621,13 @@ class MARHead(BaseHead):
             decoded = self.decoder.decode_batch(
                 {k: v for k, v in outputs.items() if isinstance(v, Tensor)},
                 Ks)
+        return self.fuse_decoded(decoded, Ks)
+
+    def fuse_decoded(self, decoded: List[dict],
+                     Ks: List[np.ndarray]) -> List[InstanceData]:
+        """Depth fusion (Eq. 7-8, 12) and back-projection (Eq. 1) of the
+        codec's per-image decode results (the log sigmas clipped to
+        ``log_sigma_range``)."""
         results = []
         for d, K in zip(decoded, Ks):
             for k in ('log_sigma_reg', 'log_sigma_geo'):

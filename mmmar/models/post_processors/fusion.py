@@ -24,6 +24,8 @@ depth(s) and a person is dropped only when no valid depth exists for the mode:
   relative to the regression (``Z_geo / Z_reg`` inside ``[1/r, r]``,
   ``r = geo_ratio_limit``) and ``sigma_geo`` is finite; else Z_reg alone when it
   is valid; else Z_geo alone when it is valid.
+* ``'mean'``: as ``'fusion'`` with fixed weights, ``(Z_reg + Z_geo) / 2``
+  (the "fixed average" ablation of Eq. 12's adaptive weights).
 
 ``geo_valid`` records whether Z_geo entered the root depth (in ``'reg'`` mode:
 whether it would have been fused); where it did not, ``depth_geo`` and
@@ -74,7 +76,7 @@ class MARDepthFusion:
     """Eq. 7-8 + Eq. 12 + Eq. 1 for the decoded people of one image.
 
     Args:
-        mode (str): ``'fusion'`` | ``'reg'`` | ``'geo'``.
+        mode (str): ``'fusion'`` | ``'reg'`` | ``'geo'`` | ``'mean'``.
         omega (float): Torso (root-neck) length in mm for the geometry depth
             when the decoded poses carry no ``torso_length``.
         root_index (int), neck_index (int): Joint indices of the torso.
@@ -94,8 +96,8 @@ class MARDepthFusion:
                  neck_index: int = NECK,
                  log_sigma_range=(-7., 7.),
                  geo_ratio_limit: float = 3.):
-        if mode not in ('fusion', 'reg', 'geo'):
-            raise ValueError(f"mode must be 'fusion', 'reg' or 'geo', got "
+        if mode not in ('fusion', 'reg', 'geo', 'mean'):
+            raise ValueError(f"mode must be 'fusion', 'reg', 'geo' or 'mean', got "
                              f'{mode!r}')
         self.mode = mode
         self.omega = float(omega)
@@ -228,7 +230,8 @@ class MARDepthFusion:
         else:
             geo_valid = fusable | (geo_ok & ~reg_ok)
             with np.errstate(all='ignore'):
-                fused = fuse_depths_np(z_reg, s_reg, z_geo, s_geo)
+                fused = fuse_depths_np(z_reg, s_reg, z_geo, s_geo) \
+                    if self.mode == 'fusion' else 0.5 * (z_reg + z_geo)
             z = np.where(fusable, fused, np.where(reg_ok, z_reg, z_geo))
             valid = reg_ok | geo_ok
             why = np.char.add(np.char.add(reg_why, ' and '), geo_why)
