@@ -53,6 +53,15 @@ def parse_args(argv=None):
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--fp16',
+        action='store_true',
+        help='run the network under autocast in half precision (float16 on CUDA, '
+        'bfloat16 on CPU; the decode stays float32)')
+    parser.add_argument(
+        '--batch-size', type=int, default=None,
+        help='images per test batch (default: the config\'s test_dataloader); the '
+        'results are those of batch size 1')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -87,6 +96,11 @@ def merge_args(cfg, args):
             cfg.test_evaluator = [*cfg.test_evaluator, dump_metric]
         else:
             cfg.test_evaluator = [cfg.test_evaluator, dump_metric]
+
+    if args.fp16:
+        cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
+    if args.batch_size is not None:
+        cfg.test_dataloader.batch_size = args.batch_size
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

@@ -177,6 +177,13 @@ class MARInferencer(Pose2DInferencer):
         fov_deg (float): Horizontal field of view of the default intrinsics. Defaults to 60.
         cfg_options (dict, optional): Overrides merged into the config before
             :func:`mmmar.utils.sync_config`.
+        batch_size (int): Images per forward pass (default of every call). The
+            results are those of batch size 1 (each image's maps are decoded on
+            their own); results are still yielded one per image, in order.
+            Defaults to 1.
+        fp16 (bool): Run the network under autocast in half precision: float16
+            on CUDA, bfloat16 on CPU (see :mod:`mmmar.utils.precision`);
+            the decode runs in float32. Defaults to False.
 
     Call arguments (besides mmpose's ``return_datasamples``, ``out_dir``, ``vis_out_dir``,
     ``pred_out_dir``, ``show``, ``return_vis``, ``kpt_thr``, ``draw_bbox``, ``radius``,
@@ -226,7 +233,9 @@ class MARInferencer(Pose2DInferencer):
                  pose2d_weights: Optional[str] = None,
                  intrinsics: Any = None,
                  fov_deg: float = DEFAULT_FOV_DEG,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 batch_size: int = 1,
+                 fp16: bool = False) -> None:
         from mmmar.utils import register_all_modules
         register_all_modules(init_default_scope=False)
 
@@ -247,6 +256,10 @@ class MARInferencer(Pose2DInferencer):
             raise FileNotFoundError(f'checkpoint {weights} not found')
         self._cfg_options = cfg_options
         self._cfg_prepared = False
+        if int(batch_size) < 1:
+            raise ValueError(f'batch_size must be >= 1, got {batch_size!r}')
+        self.batch_size = int(batch_size)
+        self.fp16 = bool(fp16)
         if intrinsics is not None and not is_per_image_intrinsics(intrinsics):
             intrinsics = parse_intrinsics(intrinsics, 'intrinsics=')
         self.intrinsics = intrinsics
@@ -500,10 +513,16 @@ class MARInferencer(Pose2DInferencer):
 
     def preprocess(self, inputs, batch_size: int = 1, bboxes=None,
                    bbox_thr: float = 0.3, nms_thr: float = 0.3, **kwargs):
-        """Yield ``(collated data, [BGR image])`` per input (batch size 1)."""
+        """Yield ``(collated data, [inputs])`` per ``batch_size`` inputs."""
+        chunk_data, chunk_inputs = [], []
         for i, input in enumerate(inputs):
-            data_infos = self.preprocess_single(input, index=i, **kwargs)
-            yield self.collate_fn(data_infos), [input]
+            chunk_data += self.preprocess_single(input, index=i, **kwargs)
+            chunk_inputs.append(input)
+            if len(chunk_inputs) == batch_size:
+                yield self.collate_fn(chunk_data), chunk_inputs
+                chunk_data, chunk_inputs = [], []
+        if chunk_inputs:
+            yield self.collate_fn(chunk_data), chunk_inputs
 
     # ------------------------------------------------------------------
     @torch.no_grad()
@@ -514,7 +533,9 @@ class MARInferencer(Pose2DInferencer):
                 pose_based_nms: bool = False) -> List[PoseDataSample]:
         """Run the model; optionally keep people with ``bbox_score > bbox_thr`` and apply
         pose NMS on the 2D joints."""
-        data_samples = self.model.test_step(inputs)
+        from mmmar.utils.precision import autocast_context
+        with autocast_context(self.device_type, self.fp16):
+            data_samples = self.model.test_step(inputs)
         for ds in data_samples:
             inst = ds.pred_instances
             n = len(_np(inst.keypoints)) if 'keypoints' in inst else 0
@@ -537,14 +558,23 @@ class MARInferencer(Pose2DInferencer):
                 ds.pred_instances = inst[list(keep)]
         return data_samples
 
+    @property
+    def device_type(self) -> str:
+        """``'cuda'``, ``'cpu'``, ... of the model's parameters."""
+        return next(self.model.parameters()).device.type
+
     def __call__(self,
                  inputs,
                  return_datasamples: bool = False,
-                 batch_size: int = 1,
+                 batch_size: Optional[int] = None,
                  out_dir: Optional[str] = None,
                  **kwargs):
         """Run inference; a generator yielding one result dict per image / frame (see the
-        class docstring)."""
+        class docstring). ``batch_size`` (default: the constructor's) images go through
+        the network at once; results are yielded one per image, in input order."""
+        batch_size = self.batch_size if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be >= 1, got {batch_size!r}')
         if out_dir is not None:
             kwargs.setdefault('vis_out_dir', f'{out_dir}/visualizations')
             kwargs.setdefault('pred_out_dir', f'{out_dir}/predictions')
@@ -578,6 +608,28 @@ class MARInferencer(Pose2DInferencer):
             total = len(stream) if hasattr(stream, '__len__') else None
             iterator = track(iterator, total=total, description='Inference')
 
+        pending: List[Tuple[np.ndarray, dict]] = []
+
+        def flush():
+            """Forward the pending images as one batch; one result per image."""
+            if not pending:
+                return
+            preds = self.forward(
+                self.collate_fn([d for _, d in pending]), **forward_kwargs)
+            batch = list(zip([img for img, _ in pending], preds))
+            pending.clear()
+            for img, pred in batch:
+                visualization = self.visualize([img], [pred],
+                                               window_name=window_name,
+                                               **visualize_kwargs)
+                results = self.postprocess(
+                    [pred],
+                    visualization,
+                    return_datasamples=return_datasamples,
+                    **postprocess_kwargs)
+                results['failed'] = []
+                yield results
+
         try:
             for index, item in iterator:
                 try:
@@ -585,6 +637,7 @@ class MARInferencer(Pose2DInferencer):
                 except MARInputError as e:
                     if not self._input_is_collection:
                         raise
+                    yield from flush()  # keep the input order
                     rec = dict(img_path=e.path, error=e.reason)
                     self.failed_inputs.append(rec)
                     print_log(
@@ -596,19 +649,10 @@ class MARInferencer(Pose2DInferencer):
                         visualization=[],
                         failed=[rec])
                     continue
-                data = self._pipeline_one(img, path, intrinsics)
-                preds = self.forward(self.collate_fn([data]), **forward_kwargs)
-                visualization = self.visualize([img],
-                                               preds,
-                                               window_name=window_name,
-                                               **visualize_kwargs)
-                results = self.postprocess(
-                    preds,
-                    visualization,
-                    return_datasamples=return_datasamples,
-                    **postprocess_kwargs)
-                results['failed'] = []
-                yield results
+                pending.append((img, self._pipeline_one(img, path, intrinsics)))
+                if len(pending) >= batch_size:
+                    yield from flush()
+            yield from flush()
         finally:
             # also when the caller stops early (generator closed)
             if self._video_input:

@@ -158,6 +158,7 @@ def candidate_peaks(heatmaps: Tensor, codec, num: Optional[int] = None):
     else:
         index, valid = _peaks_dense(heatmaps, thr, codec.decode_nms_kernel,
                                     num)
+    index = torch.where(valid, index, torch.zeros_like(index))  # empty: px 0
     flat = heatmaps.flatten(2)
     score = flat.gather(-1, index)
     x, y = index % w, torch.div(index, w, rounding_mode='floor')

@@ -589,19 +589,39 @@ class MARCodec(BaseKeypointCodec):
                                  f'{k!r} (got {sorted(outputs)})')
         root_maps = {k: outputs[k] for k in ROOT_MAPS
                      if outputs.get(k) is not None}
-        B = outputs['heatmaps'].shape[0]
-        Ks = [None] * B if Ks is None else list(Ks)
         with torch.no_grad():
             dense = dense_evidence(outputs['heatmaps'], outputs['pafs'],
                                    outputs['offsets'], self, root_maps)
-        evidence = evidence_to_host(dense, self.heatmap_size, tuple(root_maps))
-        results = [people_from_evidence(ev, self, None if K is None else
-                                        _to_numpy(K)) for ev, K in zip(
-                                            evidence, Ks)]
+        results = self.decode_evidence(dense, Ks, tuple(root_maps))
         if return_bytes:
             from .dense_decode import transferred_bytes
             return results, transferred_bytes(dense)
         return results
+
+    def decode_evidence(self,
+                        dense: Dict[str, ArrayOrTensor],
+                        Ks: Optional[Sequence] = None,
+                        root_maps_given: Sequence[str] = ROOT_MAPS
+                        ) -> List[dict]:
+        """The host part of :meth:`decode_batch`: group the people of the
+        dense stages' output (torch tensors, or numpy arrays such as the
+        outputs of the ONNX graph of ``tools/deployment/export_onnx.py``).
+
+        Args:
+            dense (dict): :func:`mmmar.codecs.dense_decode.dense_evidence`'s
+                fields (:data:`~mmmar.codecs.dense_decode.EVIDENCE_FIELDS`).
+            Ks (Sequence, optional): B (3, 3) input intrinsics (or None).
+            root_maps_given (Sequence[str]): The per-pixel maps read at the
+                roots that the network gave (``root_depth``, ...).
+
+        Returns:
+            list[dict]: per image, the fields of :meth:`decode`.
+        """
+        evidence = evidence_to_host(dense, self.heatmap_size, root_maps_given)
+        Ks = [None] * len(evidence) if Ks is None else list(Ks)
+        return [people_from_evidence(ev, self, None if K is None else
+                                     _to_numpy(K))
+                for ev, K in zip(evidence, Ks)]
 
 
 def _as_tensor(x: ArrayOrTensor) -> torch.Tensor:

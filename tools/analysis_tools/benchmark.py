@@ -40,8 +40,14 @@ Every stage is timed with ``time.perf_counter`` around a call, with
 ``torch.cuda.synchronize()`` before and after on CUDA. Each method first runs ``--warmup``
 times on the 3-person image, then ``--runs`` rounds over all crowd sizes in turn (round robin,
 so that drifts of a shared machine spread evenly over the crowd sizes). Reported: median and
-min-max over the runs. fp16 = ``torch.autocast`` (float16, CUDA only; the decoders run in
-fp32 as in deployment).
+min-max over the runs. fp16 = ``torch.autocast`` in float16 on CUDA, bfloat16 on CPU (the
+decoders run in fp32 as in deployment).
+
+Issue 12 additions: the MAR decode on the maps' device against the numpy reference and the
+decode before issue 12 (bytes to the host, times, equality; ``--no-decoder-compare`` to skip,
+``--decode-only`` for nothing else), ``--batch-sizes 1 8 32`` (throughput, images/s) and
+``--fp16`` (fp32 and half precision timed, and their decoded people compared; with
+``--checkpoint`` on a trained model), see ``batch_bench.py``.
 """
 import argparse
 import json
@@ -84,7 +90,14 @@ def parse_args(argv=None):
                    choices=['mar', 'dekr', 'topdown'])
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--precision', nargs='+', default=None, choices=['fp32', 'fp16'],
-                   help='default: fp32 on CPU, fp32 and fp16 on CUDA')
+                   help='default: fp32 on CPU, fp32 and fp16 on CUDA (fp16 = bfloat16 on CPU)')
+    p.add_argument('--fp16', action='store_true',
+                   help='time fp32 and fp16 (bfloat16 on CPU), and compare the decoded '
+                   'people of the two (MAR; meaningful with --checkpoint)')
+    p.add_argument('--checkpoint', default=None, help='MAR weights (default: random)')
+    p.add_argument('--batch-sizes', type=int, nargs='+', default=None,
+                   help='also measure MAR throughput (images/s, forward + decode) at these '
+                   'batch sizes')
     p.add_argument('--warmup', type=int, default=None,
                    help='warm-up runs per method (default 3 on CPU, 20 on CUDA)')
     p.add_argument('--runs', type=int, default=None,
@@ -125,8 +138,10 @@ class Clock:
 
 
 def autocast(device: str, precision: str):
+    """fp16 = autocast in float16 on CUDA, bfloat16 on CPU (:mod:`mmmar.utils.precision`)."""
     if precision == 'fp16':
-        return torch.autocast(device_type='cuda', dtype=torch.float16)
+        from mmmar.utils.precision import autocast_context
+        return autocast_context(torch.device(device).type)
     return nullcontext()
 
 
@@ -167,7 +182,7 @@ def make_images(people, size, seed=0):
 class MARMethod:
     name = 'MAR (ours)'
 
-    def __init__(self, config, size, device, precision):
+    def __init__(self, config, size, device, precision, checkpoint=None):
         W, H = size
         cfg = load_config(config, {
             'codec.input_size': (W, H),
@@ -175,6 +190,9 @@ class MARMethod:
         })
         cfg.model.backbone.init_cfg = None
         self.model = build_model(cfg, device)
+        if checkpoint:
+            from mmengine.runner import load_checkpoint
+            load_checkpoint(self.model, checkpoint, map_location=device)
         from mmpose.registry import KEYPOINT_CODECS
         self.codec = KEYPOINT_CODECS.build(cfg.codec)
         self.device, self.precision, self.size = device, precision, size
@@ -527,6 +545,8 @@ def print_tables(results, people, args):
     for prec, rows in results.get('decoders', {}).items():
         print(f'### {prec}\n')
         print_decoders(rows, results['device'])
+    import batch_bench
+    batch_bench.print_throughput(results)
     checks = targets(results, people)
     for rows in results.get('decoders', {}).values():
         checks += [f'issue 12: {c}' for c in decoder_targets(rows)]
@@ -597,10 +617,9 @@ def main(argv=None):
     cuda = str(args.device).startswith('cuda')
     if args.threads:
         torch.set_num_threads(args.threads)
-    precisions = args.precision or (['fp32', 'fp16'] if cuda else ['fp32'])
-    if 'fp16' in precisions and not cuda:
-        print('fp16 (autocast float16) needs CUDA: skipped on CPU')
-        precisions = [p for p in precisions if p != 'fp16']
+    precisions = args.precision or (['fp32', 'fp16'] if cuda or args.fp16 else ['fp32'])
+    if args.fp16 and 'fp16' not in precisions:
+        precisions = precisions + ['fp16']
     warmup = args.warmup if args.warmup is not None else (20 if cuda else 3)
     runs = args.runs if args.runs is not None else (100 if cuda else 5)
     if args.decode_only:
@@ -618,13 +637,14 @@ def main(argv=None):
     results = dict(machine=machine_description(args.device), device=args.device,
                    input_size=list(args.input_size), warmup=warmup, runs=runs,
                    command=' '.join([osp.relpath(sys.argv[0], REPO)] + (argv or sys.argv[1:])),
-                   timings={})
+                   checkpoint=args.checkpoint, timings={})
     for prec in precisions:
         results['timings'][prec] = {}
         for m in args.methods:
             log(f'[{prec}] building {m} ...')
             if m == 'mar':
-                method = MARMethod(args.config, tuple(args.input_size), args.device, prec)
+                method = MARMethod(args.config, tuple(args.input_size), args.device, prec,
+                                   args.checkpoint)
             elif m == 'dekr':
                 method = DEKRMethod(tuple(args.input_size), args.device, prec)
             else:
@@ -636,6 +656,14 @@ def main(argv=None):
             if m == 'mar' and not args.no_decoder_compare:
                 results.setdefault('decoders', {})[prec] = bench_decoders(
                     method, items, runs, clock, log)
+            if m == 'mar' and (args.batch_sizes or (args.fp16 and prec == 'fp32')):
+                import batch_bench
+                preps = [method.prepare(it) for it in items]
+                if args.batch_sizes:
+                    results.setdefault('throughput', {})[prec] = batch_bench.throughput(
+                        method, preps, args.batch_sizes, runs, clock, log)
+                if args.fp16 and prec == 'fp32':
+                    results['fp16_vs_fp32'] = batch_bench.compare_precisions(method, preps)
             del method
             if cuda:
                 torch.cuda.empty_cache()

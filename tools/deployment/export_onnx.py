@@ -6,18 +6,28 @@
     python tools/deployment/export_onnx.py configs/mar_hrnet-small_synthetic-256x256.py \
         --out work_dirs/mar_small.onnx --image tests/data/coco/000000000785.jpg
 
-The graph is the *network*: input ``image`` = float32 (B, 3, H, W) BGR pixel values 0-255 of
-the image already resized and padded to the model's input size (``MARResizePad``); the
-normalisation of the data preprocessor (BGR -> RGB, mean / std) is inside the graph, then
-HRNet and the MAR head (test-time outputs, the four heatmap/PAF scales fused as in
-PyTorch). Outputs, all at stride 4: ``heatmaps`` (B, 17), ``pafs`` (B, 32), ``offsets``
-(B, 51), ``root_depth``, ``log_sigma_reg``, ``log_sigma_geo`` (B, 1) [+ ``torso_length``].
+The graph is the *network* and the dense stages of the decode: input ``image`` = float32
+(B, 3, H, W) BGR pixel values 0-255 of the image already resized and padded to the model's
+input size (``MARResizePad``); the normalisation of the data preprocessor (BGR -> RGB,
+mean / std) is inside the graph, then HRNet and the MAR head (test-time outputs, the four
+heatmap/PAF scales fused as in PyTorch). Outputs, all at stride 4: ``heatmaps`` (B, 17),
+``pafs`` (B, 32), ``offsets`` (B, 51), ``root_depth``, ``log_sigma_reg``,
+``log_sigma_geo`` (B, 1) [+ ``torso_length``]; then (unless ``--no-decode``) what
+:func:`mmmar.codecs.dense_decode.dense_evidence` computes with static shapes
+(``fixed_size=True``): heatmap NMS (max-pool) and the top-M peaks of every joint
+(``cand_xy``, ``cand_score``, ``cand_valid``), the people (``root_index``,
+``person_valid``), offsets / depth / sigmas read at the roots (``offset_xy``,
+``rel_depth``, ``heat_at_offset``, ``root_reads``) and the PAF line integrals of every limb
+(``paf_scores``); M = ``max(decode_max_candidates, decode_max_instances)``, N =
+``decode_max_instances``.
 
-Decoding stays in Python: feed the onnxruntime outputs (as tensors) to
-``MARHead.predict_from_outputs`` (heatmap NMS, PAF grouping, geometry depth, fusion,
-back-projection), as :func:`decode_with_mmmar` does. Without a checkpoint the weights are
-random (export and numerical check only). The check runs PyTorch and onnxruntime on the
-given image (default: a synthetic image) and reports the max abs difference per output.
+Only the grouping stays in Python: ``MARCodec.decode_evidence`` on the graph's evidence
+outputs, then ``MARHead.fuse_decoded`` (geometry depth, fusion, back-projection), as
+:func:`decode_evidence_with_mmmar` does; :func:`decode_with_mmmar` decodes the map outputs
+with ``MARHead.predict_from_outputs`` instead. Without a checkpoint the weights are random
+(export and numerical check only). The check runs PyTorch and onnxruntime on the given
+image (default: a synthetic image), reports the max abs difference per output (integer and
+boolean outputs must be equal) and the people decoded from each.
 """
 import argparse
 import os
@@ -57,6 +67,8 @@ def parse_args(argv=None):
                    help='torch.onnx.export(dynamo=...); auto: dynamo, falling back to '
                    'the TorchScript exporter if that fails')
     p.add_argument('--dynamic-batch', action='store_true')
+    p.add_argument('--no-decode', action='store_true',
+                   help='export the network only (no NMS / peak gathering in the graph)')
     p.add_argument('--seed', type=int, default=0,
                    help='torch seed of the random initialisation (no checkpoint): the export '
                         'and its check are then reproducible')
@@ -69,8 +81,9 @@ def parse_args(argv=None):
 class MARExportWrapper(nn.Module):
     """Normalisation + backbone (+ neck) + ``MARHead.forward_test`` as a tuple of tensors."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, with_decode: bool = True):
         super().__init__()
+        self.with_decode = with_decode
         self.model = model
         pre = model.data_preprocessor
         mean = pre.mean.detach().clone().reshape(1, 3, 1, 1).float()
@@ -88,8 +101,18 @@ class MARExportWrapper(nn.Module):
         feats = self.model.extract_feat(x)
         out = self.model.head.forward_test(feats, self.test_cfg)
         names = [k for k in OUTPUT_NAMES if isinstance(out.get(k), torch.Tensor)]
+        outputs = [out[k] for k in names]
+        if self.with_decode:
+            from mmmar.codecs.dense_decode import (EVIDENCE_FIELDS, ROOT_MAPS,
+                                                   dense_evidence)
+            dense = dense_evidence(out['heatmaps'], out['pafs'], out['offsets'],
+                                   self.model.head.decoder,
+                                   {k: out[k] for k in ROOT_MAPS if k in names},
+                                   fixed_size=True)
+            names = names + list(EVIDENCE_FIELDS)
+            outputs += [dense[k] for k in EVIDENCE_FIELDS]
         self.output_names = names
-        return tuple(out[k] for k in names)
+        return tuple(outputs)
 
 
 def prepare_image(path, input_size, seed=0):
@@ -165,6 +188,25 @@ def decode_with_mmmar(model, outputs: dict, prep: dict):
     return model.add_pred_to_datasample(preds, None, samples)[0].pred_instances
 
 
+def decode_evidence_with_mmmar(model, outputs: dict, prep: dict):
+    """Group (Python, mmmar) the dense-decode outputs of the graph for ONE image (numpy
+    arrays, the graph's output names) and fuse the depths."""
+    from mmmar.codecs.dense_decode import EVIDENCE_FIELDS, ROOT_MAPS
+    from mmpose.structures import PoseDataSample
+    h, w = prep['img'].shape[:2]
+    meta = dict(cam_param=prep['cam_param'], input_affine=prep['input_affine'],
+                input_size=prep['input_size'], ori_shape=prep.get('ori_shape', (h, w)),
+                img_shape=(h, w), img_path='export_check')
+    samples = [PoseDataSample(metainfo=meta)]
+    K = np.asarray(prep['cam_param']['K'], np.float64)
+    head = model.head
+    decoded = head.decoder.decode_evidence(
+        {k: np.asarray(outputs[k]) for k in EVIDENCE_FIELDS}, [K],
+        tuple(k for k in ROOT_MAPS if k in outputs))
+    preds = head.fuse_decoded(decoded, [K])
+    return model.add_pred_to_datasample(preds, None, samples)[0].pred_instances
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
@@ -182,7 +224,7 @@ def main(argv=None):
         from mmengine.runner import load_checkpoint
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.eval()
-    wrapper = MARExportWrapper(model).eval()
+    wrapper = MARExportWrapper(model, with_decode=not args.no_decode).eval()
 
     prep, _ = prepare_image(args.image, input_size)
     image = torch.from_numpy(prep['img']).permute(2, 0, 1)[None].float().contiguous()
@@ -199,21 +241,42 @@ def main(argv=None):
     with torch.no_grad():
         ref = dict(zip(names, (t.numpy() for t in wrapper(image))))
     ort_out = run_onnxruntime(args.out, image.numpy())
-    diffs = {k: float(np.abs(ref[k] - ort_out[k]).max()) for k in names}
-    scale = {k: float(np.abs(ref[k]).max()) for k in names}
+    diffs, scale = {}, {}
+    for k in names:
+        a, b = ref[k], ort_out[k]
+        if a.dtype.kind in 'biu':  # indices and flags: must be equal
+            diffs[k] = float(np.abs(a.astype(np.int64) - b.astype(np.int64)).max())
+        else:
+            finite = np.isfinite(a)
+            if not np.array_equal(finite, np.isfinite(b)):
+                diffs[k] = float('inf')
+                continue
+            diffs[k] = float(np.abs(a[finite] - b[finite]).max()) if finite.any() else 0.
+        scale[k] = float(np.abs(a[np.isfinite(a)]).max()) if np.isfinite(a).any() else 0.
     print(f'check on {args.image or "a synthetic image"}: max abs difference '
           'PyTorch vs onnxruntime (max |PyTorch|):')
     for k in names:
-        print(f'  {k:14s} {diffs[k]:.3e}  ({scale[k]:.3e})')
+        print(f'  {k:14s} {diffs[k]:.3e}  ({scale.get(k, 0.):.3e})')
     worst = max(diffs.values())
     print(f'max abs difference over all outputs: {worst:.3e} (atol {args.atol:g})')
 
-    pt = decode_with_mmmar(model, ref, prep)
-    ox = decode_with_mmmar(model, ort_out, prep)
+    maps = [k for k in names if k in OUTPUT_NAMES]
+    pt = decode_with_mmmar(model, {k: ref[k] for k in maps}, prep)
+    ox = decode_with_mmmar(model, {k: ort_out[k] for k in maps}, prep)
     print(f'Python decoding: {len(pt.keypoints)} people from PyTorch outputs, '
           f'{len(ox.keypoints)} from onnxruntime outputs')
     result = dict(onnx=args.out, exporter=kind, opset=opset, max_abs_diff=worst, diffs=diffs,
                   people_torch=len(pt.keypoints), people_onnx=len(ox.keypoints))
+    if not args.no_decode:
+        ev = decode_evidence_with_mmmar(model, ort_out, prep)
+        same = len(ev.keypoints) == len(pt.keypoints)
+        kdiff = float(np.abs(ev.keypoints_2d - pt.keypoints_2d).max()) \
+            if same and len(pt.keypoints) else 0.
+        print(f'grouping of the graph\'s evidence (onnxruntime): {len(ev.keypoints)} people '
+              f'(max keypoint difference to the PyTorch decode: '
+              f'{kdiff if same else float("nan"):.3e} px)')
+        result.update(people_onnx_evidence=len(ev.keypoints),
+                      evidence_keypoint_diff=kdiff if same else None)
     if worst > args.atol:
         print('FAILED: difference above tolerance', file=sys.stderr)
         if __name__ == '__main__':
