@@ -272,6 +272,7 @@ def people_from_evidence(ev: DecodeEvidence, codec,
         keypoints_rel_depth=ev.rel_depth.astype(np.float32),
         from_heatmap=from_hm,
         roots=(pos[:, r] * scale).astype(np.float32),
+        keypoints_offset=(ev.offset_xy * scale).astype(np.float32),
         root_scores=ev.cand_score[r, :N].astype(np.float32),
         scores=kscore.mean(1).astype(np.float32)
         if N else np.zeros(0, np.float32))

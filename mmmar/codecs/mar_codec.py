@@ -535,6 +535,9 @@ class MARCodec(BaseKeypointCodec):
             - from_heatmap (N, K) bool: location from heatmap/PAF (True) or
               from root + offset (False)
             - roots (N, 2): root location, input pixels
+            - keypoints_offset (N, K, 2): root pixel + offsets (Eq. 2), input
+              pixels: the 2.5D pose that L_geo trains (the geometry depth's
+              ``geo_torso='offsets'`` of :class:`MARDepthFusion`)
             - root_scores (N,): root peak value
             - scores (N,): person score = mean of ``keypoint_scores``
             - root_depth_norm (N,): read regression output (0 if no map)

@@ -53,6 +53,10 @@ def _check_round_trip(codec, inp, dec):
         valid[match], P[match][..., 2], 1.)
     assert rel[valid[match]].max() <= 0.01, (inp['img_path'], rel.max())
     np.testing.assert_allclose(dec['root_depth'], P[match, R, 2], rtol=1e-4)
+    # root pixel + offsets (Eq. 2) reproduce every known joint: the encoded offsets are
+    # exact (float32), only the root pixel is on the grid
+    err_off = np.linalg.norm(dec['keypoints_offset'] - kp[match], axis=-1)
+    assert err_off[valid[match]].max() <= 1e-2, (inp['img_path'], err_off.max())
     # joints outside the input / invisible never come from the heatmap
     vis = inp['keypoints_visible'][match] > 0
     assert not dec['from_heatmap'][~vis].any()

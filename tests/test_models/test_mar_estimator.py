@@ -427,3 +427,36 @@ def test_fusion_mean_mode_is_the_fixed_average():
     assert fused.root_depth[0] == pytest.approx((3 * 6000. + 5000.) / 4, rel=1e-5)
     with pytest.raises(ValueError, match='mean'):
         MARDepthFusion(mode='median')
+
+
+def test_fusion_geo_torso_offsets_uses_the_offset_torso():
+    """``geo_torso='offsets'``: Eq. 7-8 reads the root + offset torso (``keypoints_offset``,
+    the torso L_geo trains sigma2 on), not the structured pose's: a structured neck 30 px
+    off changes ``'structured'``'s Z_geo but not ``'offsets'``'s, which stays exact."""
+    f = 500.
+    K = np.array([[f, 0, 320.], [0, f, 240.], [0, 0, 1.]])
+    root = np.array([100., 200., 5000.])
+    neck = np.array([120., -250., 5100.])
+    omega = float(np.linalg.norm(neck - root))
+    uv = np.stack([p[:2] / p[2] * f + [320., 240.] for p in (root, neck)])
+    off = np.zeros((1, 17, 2))
+    off[0, :] = uv[0]
+    off[0, NECK] = uv[1]
+    structured = off.copy()
+    structured[0, NECK, 1] += 30.
+    zrel = np.zeros((1, 17))
+    zrel[0, NECK] = 100.
+    dec = dict(keypoints=structured, keypoints_offset=off, keypoint_depths=zrel,
+               root_depth=np.array([6000. / f]), log_sigma_reg=np.zeros(1),
+               log_sigma_geo=np.zeros(1))
+    by_off = MARDepthFusion(mode='geo', omega=omega, geo_torso='offsets')(dec, K)
+    by_str = MARDepthFusion(mode='geo', omega=omega)(dec, K)
+    assert by_off.root_depth[0] == pytest.approx(5000., rel=1e-5)
+    assert abs(by_str.root_depth[0] - 5000.) > 100.
+    # the 2D output is the structured pose in both cases (Eq. 3)
+    np.testing.assert_allclose(by_off.keypoints_2d, structured, atol=1e-4)
+    with pytest.raises(KeyError, match='keypoints_offset'):
+        MARDepthFusion(geo_torso='offsets')(
+            {k: v for k, v in dec.items() if k != 'keypoints_offset'}, K)
+    with pytest.raises(ValueError, match='geo_torso'):
+        MARDepthFusion(geo_torso='heatmap')

@@ -20,6 +20,9 @@ ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, ROOT)
 
 DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'mar_hrnet-small_synthetic-256x256.py')
+#: The images (v1 synthetic set at 256 px, up to 6 people) the check overfits.
+DATA = dict(img_size=(256, 256), min_people=1, max_people=6, depth_range=(3000., 8000.),
+            focal_range=(200., 420.), seed=0)
 
 
 def parse_args(argv=None):
@@ -128,7 +131,6 @@ def main(argv=None):
     from mmmar.datasets.synthetic import generate_synthetic_dataset
     from mmmar.utils import register_all_modules
     register_all_modules()
-    from tools.demo_pipeline import DATA
 
     data_dir = args.data or osp.join(args.work_dir, 'data')
     if args.data is None:

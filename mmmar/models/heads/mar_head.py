@@ -675,6 +675,8 @@ def codec_to_fusion(decoded: dict) -> dict:
         log_sigma_geo=decoded.get('log_sigma_geo', zeros))
     if decoded.get('torso_length') is not None:
         out['torso_length'] = decoded['torso_length']
+    if decoded.get('keypoints_offset') is not None:
+        out['keypoints_offset'] = decoded['keypoints_offset']
     return out
 
 

@@ -24,6 +24,15 @@ depth(s) and a person is dropped only when no valid depth exists for the mode:
   relative to the regression (``Z_geo / Z_reg`` inside ``[1/r, r]``,
   ``r = geo_ratio_limit``) and ``sigma_geo`` is finite; else Z_reg alone when it
   is valid; else Z_geo alone when it is valid.
+The torso that enters Eq. 7-8 (``geo_torso``): ``'structured'`` uses the root
+and neck of the decoded structured pose (Eq. 3, heatmap/PAF locations where
+confident); ``'offsets'`` uses the root pixel's offsets (Eq. 2, decoded as
+``keypoints_offset``), i.e. the same 2.5D torso as the dense geometry depth of
+L_geo (Eq. 9) in training, so that sigma2, which L_geo trains on that torso,
+describes the error of the Z_geo it is fused with. With a constant Omega, Eq.
+10 teaches the offsets a torso that gives the right depth for *this* person;
+the heatmap locations carry no such correction.
+
 * ``'mean'``: as ``'fusion'`` with fixed weights, ``(Z_reg + Z_geo) / 2``
   (the "fixed average" ablation of Eq. 12's adaptive weights).
 
@@ -87,6 +96,10 @@ class MARDepthFusion:
             decoded neck); ``None``/0 disables the check. Not used in
             ``'geo'`` mode (pure geometry). Defaults to 3 (the training clamp
             of ``MARHead.geo_clamp_ratio``).
+        geo_torso (str): The root and neck of Eq. 7-8: ``'structured'``
+            (the decoded structured pose, Eq. 3) or ``'offsets'`` (root
+            pixel + offsets, Eq. 2: the torso L_geo trains sigma2 on); see
+            the module docstring. Defaults to ``'structured'``.
     """
 
     def __init__(self,
@@ -95,11 +108,16 @@ class MARDepthFusion:
                  root_index: int = ROOT,
                  neck_index: int = NECK,
                  log_sigma_range=(-7., 7.),
-                 geo_ratio_limit: float = 3.):
+                 geo_ratio_limit: float = 3.,
+                 geo_torso: str = 'structured'):
         if mode not in ('fusion', 'reg', 'geo', 'mean'):
             raise ValueError(f"mode must be 'fusion', 'reg', 'geo' or 'mean', got "
                              f'{mode!r}')
         self.mode = mode
+        if geo_torso not in ('structured', 'offsets'):
+            raise ValueError("geo_torso must be 'structured' or 'offsets', got "
+                             f'{geo_torso!r}')
+        self.geo_torso = geo_torso
         self.omega = float(omega)
         self.root_index = root_index
         self.neck_index = neck_index
@@ -156,7 +174,14 @@ class MARDepthFusion:
             np.asarray(scores, np.float64).reshape(N)
 
         pose_ok = np.isfinite(uv).all((1, 2)) & np.isfinite(zrel).all(1)
-        z_geo, geo_ok = self.geometry(uv, zrel, K, get('torso_length', None))
+        uv_geo = uv
+        if self.geo_torso == 'offsets':
+            if get('keypoints_offset', None) is None:
+                raise KeyError("MARDepthFusion(geo_torso='offsets'): the decoded "
+                               'poses lack `keypoints_offset` (root + offsets, Eq. 2)')
+            uv_geo = np.asarray(get('keypoints_offset'), np.float64).reshape(N, J, 2)
+        z_geo, geo_ok = self.geometry(uv_geo, zrel, K,
+                                      get('torso_length', None))
         geo_ok &= pose_ok
         z, valid, geo_valid, reason = self.select_depth(
             z_reg, s_reg, z_geo, s_geo, geo_ok, pose_ok)

@@ -1,0 +1,74 @@
+"""Plot the MuPoTS-protocol validation metrics and the training losses of mmengine runs.
+
+Reads ``<work_dir>/<timestamp>/vis_data/scalars.json`` (mmengine's LocalVisBackend: one JSON
+object per line, ``step`` = iteration) of one or more work dirs and writes one PNG:
+
+    python tools/analysis_tools/plot_learning_curves.py work_dirs/abl_d \
+        --out docs/images/learning_curves_v2.png
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+
+METRICS = ('PCK_rel_all', 'PCK_abs_all', 'PCK_root_all', 'PCOD_all')
+LOSSES = ('loss_heatmap', 'loss_paf', 'loss_offset', 'loss_geo', 'loss_reg')
+
+
+def read_scalars(work_dir):
+    """(val rows, train rows) of the newest run in ``work_dir``; each row a dict with
+    ``step``."""
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    if not files:
+        raise FileNotFoundError(f'{work_dir}: no */vis_data/scalars.json (mmengine '
+                                'LocalVisBackend output) found')
+    val, train = [], []
+    with open(files[-1]) as f:
+        for line in f:
+            row = json.loads(line)
+            (val if any(k.startswith('mupots/') for k in row) else train).append(row)
+    return val, train
+
+
+def plot(work_dirs, labels, out):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(METRICS) + 1, figsize=(4 * (len(METRICS) + 1), 3.6))
+    for wd, label in zip(work_dirs, labels):
+        val, train = read_scalars(wd)
+        for ax, m in zip(axes, METRICS):
+            pts = [(r['step'], r[f'mupots/{m}']) for r in val if f'mupots/{m}' in r]
+            if pts:
+                ax.plot(*zip(*pts), marker='o', label=label)
+            ax.set_title(m)
+            ax.set_xlabel('iteration')
+            ax.grid(alpha=0.3)
+        for loss in LOSSES:
+            pts = [(r['step'], r[loss]) for r in train if loss in r]
+            if pts:
+                axes[-1].plot(*zip(*pts), label=f'{label} {loss}' if len(labels) > 1
+                              else loss, lw=1)
+    axes[-1].set_yscale('log')
+    axes[-1].set_title('training losses')
+    axes[-1].set_xlabel('iteration')
+    axes[-1].legend(fontsize=7)
+    if len(labels) > 1:
+        axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=90)
+    print(f'wrote {out}')
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('work_dirs', nargs='+')
+    p.add_argument('--labels', nargs='*', default=None)
+    p.add_argument('--out', default='learning_curves.png')
+    args = p.parse_args(argv)
+    labels = args.labels or [osp.basename(osp.normpath(w)) for w in args.work_dirs]
+    plot(args.work_dirs, labels, args.out)
+
+
+if __name__ == '__main__':
+    main()
