@@ -404,14 +404,13 @@ def test_paper_config_builds():
     assert 31.0 < n < 32.5, n  # paper: 32.04 M
 
 
-def test_fusion_mean_mode_is_the_fixed_average():
-    """``mode='mean'`` (the fixed-average ablation): Z = (Z_reg + Z_geo) / 2 whatever the
-    sigmas; ``'fusion'`` with sigma_geo = 3 sigma_reg weighs Z_reg 3:1 (Eq. 12)."""
-    f = 500.
+def _one_torso(f=500.):
+    """One person whose torso (root (100, 200, 5000), neck (120, -250, 5100) mm) makes
+    Z_geo = 5000 mm exactly with Omega = its length; Z_reg = 6000 mm. Returns the decoded
+    dict (root + neck only), K and Omega."""
     K = np.array([[f, 0, 320.], [0, f, 240.], [0, 0, 1.]])
     root = np.array([100., 200., 5000.])
     neck = np.array([120., -250., 5100.])
-    omega = float(np.linalg.norm(neck - root))  # Z_geo = 5000 exactly
     uv = np.stack([p[:2] / p[2] * f + [320., 240.] for p in (root, neck)])
     kpts = np.zeros((1, 17, 2))
     kpts[0, :] = uv[0]
@@ -420,6 +419,13 @@ def test_fusion_mean_mode_is_the_fixed_average():
     zrel[0, NECK] = 100.
     dec = dict(keypoints=kpts, keypoint_depths=zrel, root_depth=np.array([6000. / f]),
                log_sigma_reg=np.array([np.log(0.1)]), log_sigma_geo=np.array([np.log(0.3)]))
+    return dec, K, float(np.linalg.norm(neck - root))
+
+
+def test_fusion_mean_mode_is_the_fixed_average():
+    """``mode='mean'`` (the fixed-average ablation): Z = (Z_reg + Z_geo) / 2 whatever the
+    sigmas; ``'fusion'`` with sigma_geo = 3 sigma_reg weighs Z_reg 3:1 (Eq. 12)."""
+    dec, K, omega = _one_torso()
     mean = MARDepthFusion(mode='mean', omega=omega)(dec, K)
     assert mean.depth_geo[0] == pytest.approx(5000., rel=1e-5)
     assert mean.root_depth[0] == pytest.approx(5500., rel=1e-5)
@@ -433,22 +439,11 @@ def test_fusion_geo_torso_offsets_uses_the_offset_torso():
     """``geo_torso='offsets'``: Eq. 7-8 reads the root + offset torso (``keypoints_offset``,
     the torso L_geo trains sigma2 on), not the structured pose's: a structured neck 30 px
     off changes ``'structured'``'s Z_geo but not ``'offsets'``'s, which stays exact."""
-    f = 500.
-    K = np.array([[f, 0, 320.], [0, f, 240.], [0, 0, 1.]])
-    root = np.array([100., 200., 5000.])
-    neck = np.array([120., -250., 5100.])
-    omega = float(np.linalg.norm(neck - root))
-    uv = np.stack([p[:2] / p[2] * f + [320., 240.] for p in (root, neck)])
-    off = np.zeros((1, 17, 2))
-    off[0, :] = uv[0]
-    off[0, NECK] = uv[1]
+    dec, K, omega = _one_torso()
+    off = dec['keypoints']
     structured = off.copy()
     structured[0, NECK, 1] += 30.
-    zrel = np.zeros((1, 17))
-    zrel[0, NECK] = 100.
-    dec = dict(keypoints=structured, keypoints_offset=off, keypoint_depths=zrel,
-               root_depth=np.array([6000. / f]), log_sigma_reg=np.zeros(1),
-               log_sigma_geo=np.zeros(1))
+    dec = dict(dec, keypoints=structured, keypoints_offset=off)
     by_off = MARDepthFusion(mode='geo', omega=omega, geo_torso='offsets')(dec, K)
     by_str = MARDepthFusion(mode='geo', omega=omega)(dec, K)
     assert by_off.root_depth[0] == pytest.approx(5000., rel=1e-5)
