@@ -161,8 +161,11 @@ def test_mar_inferencer_depth_scales_with_focal(setup):
     from mmmar.apis import MARInferencer
     from mmmar.geometry import fuse_depths_np
     from mmmar.structures.skeleton import ROOT
+    # Eq. 7-8 on the structured pose's torso, so that the output 3D torso is Omega long
+    # (with the configs' geo_torso='offsets' it is the root-offset torso that is)
     inf = MARInferencer(setup['cfg'], setup['ckpt'], device='cpu',
-                        cfg_options=_decoder_thr(-1e6))
+                        cfg_options={**_decoder_thr(-1e6),
+                                     'model.head.fusion.geo_torso': 'structured'})
     K = np.array([[140., 0., 80.], [0., 140., 60.], [0., 0., 1.]])
     K2 = K.copy()
     K2[:2, :2] *= 2

@@ -224,7 +224,9 @@ class MARHead(BaseHead):
             read the target normalisations ``offset_norm``/``depth_norm``
             and the heatmap stride).
         fusion (dict): :class:`MARDepthFusion` config. ``omega`` defaults
-            to this head's.
+            to this head's. Without one: ``mode='fusion'`` and
+            ``geo_torso='offsets'`` (Eq. 7-8 on the root-offset torso that L_geo
+            trains sigma2 on; see ``docs/ablation.md``).
         init_cfg (dict, optional): Initialisation config.
 
     Loss (Eq. 11 plus the 2.5D pose losses)::
@@ -329,7 +331,8 @@ class MARHead(BaseHead):
 
         self.decoder = KEYPOINT_CODECS.build(decoder) \
             if decoder is not None else None
-        fusion = dict(type='MARDepthFusion') if fusion is None else \
+        fusion = dict(type='MARDepthFusion', geo_torso='offsets') \
+            if fusion is None else \
             dict(fusion)
         fusion.setdefault('omega', self.omega)
         self.fusion = MODELS.build(fusion)
