@@ -12,13 +12,13 @@ data_root = 'data/synthetic_v2/'
 # `python tools/misc/generate_synthetic.py data/synthetic_v2 --preset v2` (seed 0).
 model = dict(head=dict(omega=436.8))
 
-# Schedule: what 2 CPU cores train in about an hour (docs/ablation.md), validated on the val
+# Schedule: what 2 CPU cores train in about 35 minutes (docs/ablation.md), validated on the val
 # split every 250 iterations (the learning curves in docs/images/).
-max_iters = 2000
+max_iters = 1500
 train_cfg = dict(max_iters=max_iters, val_interval=250)
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
-    dict(type='MultiStepLR', begin=0, end=max_iters, milestones=[1600], gamma=0.1,
+    dict(type='MultiStepLR', begin=0, end=max_iters, milestones=[1200], gamma=0.1,
          by_epoch=False),
 ]
 default_hooks = dict(checkpoint=dict(interval=250, max_keep_ckpts=2))

@@ -15,7 +15,6 @@ import argparse
 import json
 import os.path as osp
 import sys
-import tempfile
 
 import numpy as np
 
@@ -79,6 +78,8 @@ def main(argv=None):
     p.add_argument('rows', nargs='+', help='"label=config::checkpoint"')
     p.add_argument('--cfg-options', nargs='*', default=[], help='key=value (python literal)')
     p.add_argument('--out', default=None, help='also write the rows as JSON here')
+    p.add_argument('--work-dir', default='work_dirs/ablation_table',
+                   help='one sub-folder per row (logs, dumped predictions)')
     args = p.parse_args(argv)
     from mmmar.utils import register_all_modules
     register_all_modules()
@@ -93,8 +94,8 @@ def main(argv=None):
     for row in args.rows:
         label, spec = row.split('=', 1)
         config, checkpoint = spec.split('::')
-        with tempfile.TemporaryDirectory() as tmp:
-            res = run_row(config, checkpoint, options, tmp)
+        row_dir = osp.join(args.work_dir, ''.join(c if c.isalnum() else '_' for c in label))
+        res = run_row(config, checkpoint, options, row_dir)
         results[label] = dict(res, config=config, checkpoint=checkpoint)
         table.append(f'| {label} | ' + ' | '.join(fmt(res.get(c)) for c in COLUMNS) +
                      f' | {fmt(res["root_err_mm"])} |')

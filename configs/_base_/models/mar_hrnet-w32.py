@@ -68,7 +68,11 @@ model = dict(
         omega=488.6,
         heatmap_loss_weight=1.,
         paf_loss_weight=1.,
-        offset_loss_weight=1.,
+        # the offsets' smooth-L1 is a weighted mean while the heatmap / PAF losses sum over
+        # pixels (about 10 vs 0.1 at the start): at weight 1 the offsets, which give the
+        # limbs Eq. 3 takes from them, their relative depths and the torso of Eq. 7-8, stay
+        # undertrained (docs/ablation.md, overfit check: PCK_rel 26.8 -> 52.6 with 10)
+        offset_loss_weight=10.,
         geo_loss_weight=1.,
         reg_loss_weight=1.,  # Eq. 11's w
         decoder=codec,
