@@ -36,10 +36,11 @@ def instances_to_numpy(instances: Optional[InstanceData]) -> Dict[str, np.ndarra
 
     Returns a dict with ``kpts2d`` (N, K, 2) original-image px or None, ``kpts3d`` (N, K, 3)
     camera mm or None, ``scores`` (N, K) or None, ``bboxes`` (N, 4) or None, ``root_depth``
-    (N,) or None, ``n``.
+    (N,) or None, ``track_ids`` (N,) int or None (tracking: colour and label per track),
+    ``n``.
     """
     out = dict(kpts2d=None, kpts3d=None, scores=None, bboxes=None,
-               root_depth=None, n=0)
+               root_depth=None, track_ids=None, n=0)
     if instances is None:
         return out
     get = instances.get
@@ -67,7 +68,9 @@ def instances_to_numpy(instances: Optional[InstanceData]) -> Dict[str, np.ndarra
         bboxes=None if get('bboxes') is None else _np(get('bboxes')).reshape(
             -1, 4).astype(np.float64),
         root_depth=None if get('root_depth') is None else _np(
-            get('root_depth')).reshape(-1).astype(np.float64))
+            get('root_depth')).reshape(-1).astype(np.float64),
+        track_ids=None if get('track_ids') is None else _np(
+            get('track_ids')).reshape(-1).astype(np.int64))
     for key in ('kpts2d', 'kpts3d', 'bboxes'):
         if out[key] is not None:
             out['n'] = max(out['n'], len(out[key]))
@@ -88,7 +91,9 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
     input into three readable 480 x 480 panels. Every person keeps one colour
     (:data:`PERSON_COLORS`) in all
     three panels, limbs are :data:`mmmar.structures.skeleton.LIMBS` and people are labelled
-    ``#i`` (the index in ``pred_instances``) with their root depth in metres:
+    ``#i`` (the index in ``pred_instances``; with a ``track_ids`` field, the track id, which
+    also picks the colour, so a track keeps its colour across frames) with their root depth
+    in metres:
 
     * overlay: 2D skeletons (``transformed_keypoints``, joints with score >= ``kpt_thr``),
       optional boxes;
@@ -168,6 +173,12 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         """RGB colour (0-255) of person ``i``."""
         return self.person_colors[i % len(self.person_colors)]
 
+    def _person_id(self, data: Dict[str, np.ndarray], i: int) -> int:
+        """The id that colours and labels person ``i``: its ``track_ids`` entry when the
+        instances carry track ids (one colour per track across frames), else ``i``."""
+        ids = data.get('track_ids')
+        return int(ids[i]) if ids is not None and i < len(ids) else i
+
     def _panel_side(self, img_h: int) -> int:
         if self.panel_size is not None:
             return int(self.panel_size)
@@ -220,11 +231,12 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
 
         if gt is not None:
             draw_people(gt, lambda i: _GT_COLOR, None)
-        draw_people(pred, self.person_color, kpt_thr)
+        draw_people(pred, lambda i: self.person_color(self._person_id(pred, i)),
+                    kpt_thr)
 
         bboxes = pred['bboxes']
         for i in range(pred['n']):
-            color = self.person_color(i)
+            color = self.person_color(self._person_id(pred, i))
             anchor = None
             if bboxes is not None and i < len(bboxes) and \
                     np.isfinite(bboxes[i]).all():
@@ -239,7 +251,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
                     anchor = tuple(np.round(finite.min(0)).astype(int))
             if anchor is None:
                 continue
-            label = f'#{i}'
+            label = f'#{self._person_id(pred, i)}'
             depth = self._root_depth(pred, i)
             if depth is not None:
                 label += f' {depth / 1000.:.1f}m'
@@ -331,11 +343,12 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         for person in gt_people:
             plot(person, (0.5, 0.5, 0.5), '--')
         for i, person in enumerate(people):
-            color = np.array(self.person_color(i)) / 255.
+            pid = self._person_id(pred, i)
+            color = np.array(self.person_color(pid)) / 255.
             plot(person, color, '-')
             root = person[ROOT if len(person) > ROOT else 0] / 1000.
             if np.isfinite(root).all():
-                ax.text(root[0], root[2], -root[1], f'#{i}', color=color,
+                ax.text(root[0], root[2], -root[1], f'#{pid}', color=color,
                         fontsize=fs)
         c, h = centre / 1000., half / 1000.
         ax.set_xlim(c[0] - h, c[0] + h)
@@ -403,12 +416,13 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         for person in gt_people:
             plot(person, (0.5, 0.5, 0.5), '--')
         for i, person in enumerate(people):
-            color = np.array(self.person_color(i)) / 255.
+            pid = self._person_id(pred, i)
+            color = np.array(self.person_color(pid)) / 255.
             plot(person, color, '-')
             root = person[ROOT if len(person) > ROOT else 0] / 1000.
             if np.isfinite(root).all():
                 ax.plot([root[0]], [root[2]], 'o', color=color, markersize=ms)
-                ax.annotate(f'#{i} {root[2]:.1f}m', (root[0], root[2]),
+                ax.annotate(f'#{pid} {root[2]:.1f}m', (root[0], root[2]),
                             textcoords='offset points', xytext=(4, 4),
                             color=color, fontsize=fs)
         ax.set_aspect('equal', adjustable='box')
