@@ -12,7 +12,7 @@ data_root = 'data/synthetic_v2/'
 # `python tools/misc/generate_synthetic.py data/synthetic_v2 --preset v2` (seed 0).
 model = dict(head=dict(omega=436.8))
 
-# Schedule: what 2 CPU cores train in about 35 minutes (docs/ablation.md), validated on the val
+# Schedule: what one CPU core trains in about 33 minutes (docs/ablation.md), validated on the val
 # split every 250 iterations (the learning curves in docs/images/).
 max_iters = 1500
 train_cfg = dict(max_iters=max_iters, val_interval=250)

@@ -15,9 +15,10 @@ METRICS = ('PCK_rel_all', 'PCK_abs_all', 'PCK_root_all', 'PCOD_all')
 LOSSES = ('loss_heatmap', 'loss_paf', 'loss_offset', 'loss_geo', 'loss_reg')
 
 
-def read_scalars(work_dir):
+def read_scalars(work_dir, val_interval):
     """(val rows, train rows) of the newest run in ``work_dir``; each row a dict with
-    ``step``."""
+    ``step``. mmengine logs validation of an iteration-based loop at step 0, so the k-th
+    validation row gets ``step = k * val_interval``."""
     files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not files:
         raise FileNotFoundError(f'{work_dir}: no */vis_data/scalars.json (mmengine '
@@ -26,17 +27,21 @@ def read_scalars(work_dir):
     with open(files[-1]) as f:
         for line in f:
             row = json.loads(line)
-            (val if any(k.startswith('mupots/') for k in row) else train).append(row)
+            if any(k.startswith('mupots/') for k in row):
+                row['step'] = (len(val) + 1) * val_interval
+                val.append(row)
+            else:
+                train.append(row)
     return val, train
 
 
-def plot(work_dirs, labels, out):
+def plot(work_dirs, labels, out, val_interval=250):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(METRICS) + 1, figsize=(4 * (len(METRICS) + 1), 3.6))
     for wd, label in zip(work_dirs, labels):
-        val, train = read_scalars(wd)
+        val, train = read_scalars(wd, val_interval)
         for ax, m in zip(axes, METRICS):
             pts = [(r['step'], r[f'mupots/{m}']) for r in val if f'mupots/{m}' in r]
             if pts:
@@ -46,11 +51,10 @@ def plot(work_dirs, labels, out):
             ax.grid(alpha=0.3)
         for loss in LOSSES:
             pts = [(r['step'], r[loss]) for r in train if loss in r]
-            if pts:
-                axes[-1].plot(*zip(*pts), label=f'{label} {loss}' if len(labels) > 1
-                              else loss, lw=1)
+            if pts and (len(labels) == 1 or wd == work_dirs[0]):
+                axes[-1].plot(*zip(*pts), label=loss, lw=1)
     axes[-1].set_yscale('log')
-    axes[-1].set_title('training losses')
+    axes[-1].set_title(f'training losses ({labels[0]})')
     axes[-1].set_xlabel('iteration')
     axes[-1].legend(fontsize=7)
     if len(labels) > 1:
@@ -65,9 +69,11 @@ def main(argv=None):
     p.add_argument('work_dirs', nargs='+')
     p.add_argument('--labels', nargs='*', default=None)
     p.add_argument('--out', default='learning_curves.png')
+    p.add_argument('--val-interval', type=int, default=250,
+                   help="the config's train_cfg.val_interval")
     args = p.parse_args(argv)
     labels = args.labels or [osp.basename(osp.normpath(w)) for w in args.work_dirs]
-    plot(args.work_dirs, labels, args.out)
+    plot(args.work_dirs, labels, args.out, args.val_interval)
 
 
 if __name__ == '__main__':
