@@ -90,7 +90,7 @@ def make_config(work_dir, data_dir, iters, batch_size, num_test=None):
     cfg.train_cfg.val_interval = iters
     cfg.param_scheduler[1].end = iters
     cfg.param_scheduler[1].milestones = [int(iters * 0.8)]
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=iters)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=iters, by_epoch=False)
     cfg.default_hooks.logger.interval = max(iters // 20, 1)
     cfg.log_processor.window_size = max(iters // 20, 1)
     cfg.test_dataloader.dataset.indices = num_test
