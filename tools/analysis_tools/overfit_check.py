@@ -82,7 +82,7 @@ def build_cfg(args, data_dir):
              by_epoch=False),
         dict(type='MultiStepLR', begin=0, end=args.iters, milestones=[int(args.iters * 0.8)],
              gamma=0.1, by_epoch=False)]
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=args.iters)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=args.iters, by_epoch=False)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=max(args.iters // 10, 1))
     cfg.log_processor = dict(by_epoch=False, window_size=max(args.iters // 10, 1))
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
