@@ -202,6 +202,15 @@ def _three_people(root_depth_offset=(0., 0., 0.)):
     return dec, K, cams, f
 
 
+def _neck_on_root(dec, i):
+    """A copy of ``dec`` whose person ``i`` has no geometry solution (neck on the root,
+    no depth offset)."""
+    deg = {k: np.array(v, np.float64) for k, v in dec.items()}
+    deg['keypoints'][i, NECK] = deg['keypoints'][i, ROOT]
+    deg['keypoint_depths'][i, NECK] = 0.
+    return deg
+
+
 def test_fusion_geo_mode_is_pure_geometry():
     dec, K, cams, f = _three_people()
     ref = MARDepthFusion(mode='geo', omega=500.)(dec, K)
@@ -218,9 +227,7 @@ def test_fusion_geo_mode_is_pure_geometry():
     assert list(r.invalid_reason) == ['', '', '']
     # no geometry solution (neck on the root, no depth offset) -> dropped in
     # 'geo' mode, even with a perfect Z_reg
-    deg = {k: np.array(v, np.float64) for k, v in dec.items()}
-    deg['keypoints'][1, NECK] = deg['keypoints'][1, ROOT]
-    deg['keypoint_depths'][1, NECK] = 0.
+    deg = _neck_on_root(dec, 1)
     r = MARDepthFusion(mode='geo', omega=500.)(deg, K)
     assert list(r.valid) == [True, False, True]
     assert list(r.invalid_reason) == ['', 'no geometry solution', '']
@@ -243,9 +250,7 @@ def test_fusion_drops_only_without_a_valid_depth_for_the_mode():
     assert list(r.valid) == [False, False, True]
     assert list(r.invalid_reason) == ['Z_reg <= 0', 'non-finite Z_reg', '']
     # 'fusion' with neither depth -> invalid, both reasons named
-    deg = {k: np.array(v, np.float64) for k, v in neg.items()}
-    deg['keypoints'][0, NECK] = deg['keypoints'][0, ROOT]
-    deg['keypoint_depths'][0, NECK] = 0.
+    deg = _neck_on_root(neg, 0)
     r = MARDepthFusion(mode='fusion', omega=500.)(deg, K)
     assert list(r.valid) == [False, True, True]
     assert r.invalid_reason[0] == 'Z_reg <= 0 and no geometry solution'
