@@ -144,7 +144,10 @@ def main(argv=None):
 
     runner = Runner.from_cfg(cfg)
     runner.register_hook(PrintTable1Hook(args.out), 'LOWEST')
-    return runner.test()
+    metrics = runner.test()
+    from mmmar.utils import finalize_process_group
+    finalize_process_group()
+    return metrics
 
 
 if __name__ == '__main__':

@@ -123,6 +123,8 @@ def main(argv=None):
 
     runner = Runner.from_cfg(cfg)
     runner.train()
+    from mmmar.utils import finalize_process_group
+    finalize_process_group()
     return runner
 
 

@@ -9,13 +9,14 @@ from .checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
 from .config import sync_config
 from .console import (ConsoleProgressHook, build_quiet_runner, format_seconds,
                       prints_to_file, quiet_console)
-from .dist import init_cpu_process_group, prepare_runner_config
+from .dist import (finalize_process_group, init_cpu_process_group,
+                   prepare_runner_config)
 from .setup_env import register_all_modules
 
 install_safe_checkpoint_loading()
 
 __all__ = [
-    'register_all_modules', 'sync_config', 'init_cpu_process_group',
+    'register_all_modules', 'sync_config', 'init_cpu_process_group', 'finalize_process_group',
     'prepare_runner_config', 'install_safe_checkpoint_loading',
     'load_from_local_safely', 'UnsafeCheckpointError', 'CorruptCheckpointError',
     'ConsoleProgressHook', 'build_quiet_runner', 'quiet_console', 'format_seconds',

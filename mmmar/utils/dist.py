@@ -12,7 +12,7 @@ from typing import Optional
 import torch
 import torch.distributed as torch_dist
 
-__all__ = ['init_cpu_process_group', 'prepare_runner_config']
+__all__ = ['init_cpu_process_group', 'prepare_runner_config', 'finalize_process_group']
 
 
 def init_cpu_process_group(launcher: str, cfg=None) -> bool:
@@ -53,3 +53,15 @@ def prepare_runner_config(cfg, launcher: str, cfg_options: Optional[dict] = None
             type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False)))
     return cfg
+
+
+def finalize_process_group() -> None:
+    """End of a distributed tool run: wait for every rank, then destroy the process group.
+
+    Left to interpreter exit, the gloo process group's threads can still be running while it
+    is torn down, and the process aborts ("terminate called without an active exception",
+    exit code -6) after a run that succeeded. Nothing happens without a process group.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
