@@ -202,6 +202,16 @@ def _three_people(root_depth_offset=(0., 0., 0.)):
     return dec, K, cams, f
 
 
+def _predict_with_fusion(estimator, outs, ds, fusion):
+    """``predict_from_outputs`` of one sample with ``fusion`` in place of the head's."""
+    saved = estimator.head.fusion
+    try:
+        estimator.head.fusion = fusion
+        return estimator.head.predict_from_outputs(outs, [ds])
+    finally:
+        estimator.head.fusion = saved
+
+
 def _neck_on_root(dec, i):
     """A copy of ``dec`` whose person ``i`` has no geometry solution (neck on the root,
     no depth offset)."""
@@ -285,12 +295,7 @@ def test_estimator_drops_non_finite_people(estimator):
     outs['root_depth'] = torch.full_like(outs['root_depth'], float('nan'))
     ds = PoseDataSample(metainfo=dict(img_path='nan.jpg',
                                       cam_param=dict(K=K)))
-    fusion = estimator.head.fusion
-    try:
-        estimator.head.fusion = MARDepthFusion(mode='reg', omega=500.)
-        preds = estimator.head.predict_from_outputs(outs, [ds])
-    finally:
-        estimator.head.fusion = fusion
+    preds = _predict_with_fusion(estimator, outs, ds, MARDepthFusion(mode='reg', omega=500.))
     p = estimator.add_pred_to_datasample(preds, None, [ds])[0].pred_instances
     assert p.keypoints.shape == (0, J, 3)
     assert p.keypoints_2d.shape == (0, J, 2)
@@ -378,12 +383,7 @@ def test_estimator_drops_only_the_non_finite_person(estimator):
     ds = PoseDataSample(metainfo=dict(img_path='inf.jpg',
                                       cam_param=dict(K=K)))
     # 'reg': the person with Z_reg = inf has no depth -> only the other one
-    fusion = estimator.head.fusion
-    try:
-        estimator.head.fusion = MARDepthFusion(mode='reg', omega=500.)
-        preds = estimator.head.predict_from_outputs(outs, [ds])
-    finally:
-        estimator.head.fusion = fusion
+    preds = _predict_with_fusion(estimator, outs, ds, MARDepthFusion(mode='reg', omega=500.))
     p = estimator.add_pred_to_datasample(preds, None, [ds])[0].pred_instances
     assert p.keypoints.shape == (1, J, 3)
     np.testing.assert_allclose(p.depth_reg, cams[1:, ROOT, 2], rtol=1e-4)

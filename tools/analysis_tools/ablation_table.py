@@ -17,6 +17,7 @@ import os.path as osp
 import sys
 
 import numpy as np
+from mmengine.config import DictAction
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, ROOT)
@@ -76,20 +77,15 @@ def fmt(v):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('rows', nargs='+', help='"label=config::checkpoint"')
-    p.add_argument('--cfg-options', nargs='*', default=[], help='key=value (python literal)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                   help='key=value config overrides for every row (as tools/test.py)')
     p.add_argument('--out', default=None, help='also write the rows as JSON here')
     p.add_argument('--work-dir', default='work_dirs/ablation_table',
                    help='one sub-folder per row (logs, dumped predictions)')
     args = p.parse_args(argv)
     from mmmar.utils import register_all_modules
     register_all_modules()
-    options = {}
-    for kv in args.cfg_options:
-        k, v = kv.split('=', 1)
-        try:
-            options[k] = eval(v, {})
-        except Exception:
-            options[k] = v
+    options = args.cfg_options
     table, results = [], {}
     for row in args.rows:
         label, spec = row.split('=', 1)

@@ -15,6 +15,7 @@ import sys
 import time
 
 import numpy as np
+from mmengine.config import DictAction
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, ROOT)
@@ -36,7 +37,8 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--data', default=None, help='existing synthetic data dir (skips generation)')
-    p.add_argument('--cfg-options', nargs='+', default=[], help='key=value config overrides')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                   help='key=value config overrides (as tools/train.py)')
     return p.parse_args(argv)
 
 
@@ -54,12 +56,10 @@ def no_aug_pipeline(cfg):
 
 
 def build_cfg(args, data_dir):
-    from mmengine.config import Config, DictAction  # noqa: F401
+    from mmengine.config import Config
     from mmmar.utils import sync_config
     cfg = Config.fromfile(args.config)
-    for kv in args.cfg_options:
-        k, v = kv.split('=', 1)
-        cfg.merge_from_dict({k: eval(v)})
+    cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir
     cfg.randomness = dict(seed=args.seed, deterministic=False)
     ann = 'annotations/synthetic_train.json'
@@ -87,7 +87,7 @@ def build_cfg(args, data_dir):
     cfg.log_processor = dict(by_epoch=False, window_size=max(args.iters // 10, 1))
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.test_evaluator = dict(type='MuPoTSMetric')
-    return sync_config(cfg)
+    return sync_config(cfg, args.cfg_options)
 
 
 def depth_table(model, dataloader, ann_file):
