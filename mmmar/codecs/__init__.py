@@ -1,11 +1,10 @@
 """MAR codec (registered in mmpose's ``KEYPOINT_CODECS``) and PAF helpers."""
-from .mar_codec import (MARCodec, heatmap_peaks_nms, refine_peaks,
-                        structured_pose)
 from .dense_decode import dense_evidence, evidence_to_host
-from .grouping import (DecodeEvidence, assign_limb, group_people,
-                       limb_pair_scores, people_from_evidence)
+from .grouping import (DecodeEvidence, assign_limb, group_people, limb_pair_scores,
+                       people_from_evidence, structured_pose)
+from .mar_codec import MARCodec
 from .paf import draw_pafs, greedy_match, paf_line_scores
-from .reference_decode import evidence_numpy
+from .reference_decode import evidence_numpy, heatmap_peaks_nms, refine_peaks
 
 __all__ = [
     'MARCodec', 'heatmap_peaks_nms', 'refine_peaks', 'structured_pose',

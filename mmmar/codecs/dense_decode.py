@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmmar.structures.utils import to_numpy
 from .grouping import DecodeEvidence
 from .paf_torch import limb_paf_scores
 
@@ -77,8 +78,7 @@ def _above(heatmaps: Tensor, thr: Tensor) -> Tensor:
     """Flat indices of the pixels at or above their channel's threshold (on
     CPU numpy's scan, without a copy: several times faster there)."""
     if heatmaps.device.type == 'cpu':
-        hm = heatmaps.detach().numpy()
-        above = hm >= thr.numpy()[:, None, None]
+        above = to_numpy(heatmaps) >= to_numpy(thr)[:, None, None]
         return torch.from_numpy(np.flatnonzero(above))
     return (heatmaps >= thr[:, None, None]).reshape(-1).nonzero()[:, 0]
 
@@ -255,8 +255,8 @@ def evidence_to_host(dense: Dict[str, Tensor], heatmap_size,
     names = EVIDENCE_FIELDS
     if isinstance(dense['cand_xy'], Tensor):
         B = dense['cand_xy'].shape[0]
-        flat = torch.cat([dense[k].reshape(B, -1).to(torch.float32)
-                          for k in names], 1).cpu().numpy()
+        flat = to_numpy(torch.cat([dense[k].reshape(B, -1).to(torch.float32)
+                                   for k in names], 1))
         parts, o = {}, 0
         for k in names:
             n = dense[k][0].numel()

@@ -6,26 +6,17 @@ import torch
 from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
 
-from mmmar.geometry import focal_of
 from mmmar.structures import skeleton
-from .dense_decode import ROOT_MAPS, dense_evidence, evidence_to_host
+from mmmar.structures.utils import to_numpy
+from .dense_decode import ROOT_MAPS, dense_evidence, evidence_to_host, transferred_bytes
 from .grouping import people_from_evidence
-from .grouping import structured_pose  # noqa: F401 (re-exported)
 from .paf import draw_pafs, limb_index
 from .reference_decode import evidence_numpy
-from .reference_decode import (  # noqa: F401 (re-exported)
-    heatmap_peaks_nms, refine_peaks)
+from .targets import ROOT_TARGETS, gaussian_heatmaps, heatmap_mask, root_targets
+from .validation import check_bbox, check_encode_inputs
 from .weights import missing_joint_weights
 
 ArrayOrTensor = Union[np.ndarray, torch.Tensor]
-
-
-def _to_numpy(x: Optional[ArrayOrTensor]) -> Optional[np.ndarray]:
-    if x is None:
-        return None
-    if isinstance(x, torch.Tensor):
-        return x.detach().float().cpu().numpy()
-    return np.asarray(x)
 
 
 @KEYPOINT_CODECS.register_module()
@@ -142,19 +133,12 @@ class MARCodec(BaseKeypointCodec):
         'ignore_mask', 'bbox', 'img_path'
     }
 
-    field_mapping_table = dict(
-        heatmaps='heatmaps',
-        heatmap_mask='heatmap_mask',
-        heatmap_weights='heatmap_weights',
-        pafs='pafs',
-        paf_weights='paf_weights',
-        offsets='offsets',
-        offset_weights='offset_weights',
-        root_depth='root_depth',
-        root_depth_weights='root_depth_weights',
-        torso_length='torso_length',
-        torso_length_weights='torso_length_weights',
-    )
+    #: The encoded fields (see above), packed under their own names.
+    field_mapping_table = {
+        k: k
+        for k in ('heatmaps', 'heatmap_mask', 'heatmap_weights', 'pafs',
+                  'paf_weights') + ROOT_TARGETS
+    }
 
     #: Replaces PackPoseInputs' default instance table: mmpose's defaults plus
     #: the 3D/validity fields of MAR.
@@ -233,82 +217,6 @@ class MARCodec(BaseKeypointCodec):
     # ------------------------------------------------------------------
     # encode
     # ------------------------------------------------------------------
-    def _check_inputs(self, keypoints, keypoints_visible, keypoints_cam,
-                      keypoints_valid, has_depth, cam_param, img_path):
-        """Validate and normalise the encode inputs; raise ValueError naming
-        the offending field (and the sample when ``img_path`` is known)."""
-        where = f' (sample {img_path!r})' if img_path is not None else ''
-        K_ = self.num_keypoints
-
-        def fail(field, msg):
-            raise ValueError(f'MARCodec.encode: `{field}` {msg}{where}')
-
-        keypoints = np.asarray(keypoints, dtype=np.float64)
-        if keypoints.ndim != 3 or keypoints.shape[1:] != (K_, 2):
-            fail('keypoints',
-                 f'must have shape (N, {K_}, 2), got {keypoints.shape}')
-        N = keypoints.shape[0]
-        if keypoints_visible is None:
-            fail('keypoints_visible', 'is missing')
-        vis = np.asarray(keypoints_visible, dtype=np.float64)
-        if vis.ndim == 3 and vis.shape[2] in (1, 2):
-            vis = vis[..., 0]
-        if vis.shape != (N, K_):
-            fail('keypoints_visible',
-                 f'must have shape ({N}, {K_}), got {vis.shape}')
-        valid = (vis > 0).astype(np.float64) if keypoints_valid is None \
-            else np.asarray(keypoints_valid, dtype=np.float64)
-        if valid.shape != (N, K_):
-            fail('keypoints_valid',
-                 f'must have shape ({N}, {K_}), got {valid.shape}')
-        bad = ~np.isfinite(keypoints).all(-1) & ((valid > 0) | (vis > 0))
-        if bad.any():
-            n, k = np.argwhere(bad)[0]
-            fail('keypoints', f'has a non-finite value at instance {n}, '
-                 f'joint {k} ({skeleton.JOINT_NAMES[k]})')
-        keypoints = np.where(np.isfinite(keypoints), keypoints, 0.)
-        vis = vis * (valid > 0)
-
-        if has_depth is None:
-            has_depth = np.full(N, 1. if keypoints_cam is not None else 0.)
-        has_depth = np.asarray(has_depth, dtype=np.float64).reshape(-1)
-        if has_depth.shape != (N, ):
-            fail('has_depth', f'must have shape ({N},), got {has_depth.shape}')
-        if keypoints_cam is None:
-            if (has_depth > 0).any():
-                fail('keypoints_cam', 'is missing but has_depth > 0')
-            keypoints_cam = np.zeros((N, K_, 3))
-        keypoints_cam = np.asarray(keypoints_cam, dtype=np.float64)
-        if keypoints_cam.shape != (N, K_, 3):
-            fail('keypoints_cam',
-                 f'must have shape ({N}, {K_}, 3), got {keypoints_cam.shape}')
-        use3d = (valid > 0) & (has_depth[:, None] > 0)
-        bad = ~np.isfinite(keypoints_cam).all(-1) & use3d
-        if bad.any():
-            n, k = np.argwhere(bad)[0]
-            fail('keypoints_cam', f'has a non-finite value at instance {n}, '
-                 f'joint {k} ({skeleton.JOINT_NAMES[k]})')
-        keypoints_cam = np.where(use3d[..., None], keypoints_cam, 0.)
-        if (use3d[:, self.root_index] & (keypoints_cam[:, self.root_index, 2]
-                                         <= 0)).any():
-            fail('keypoints_cam', 'has a root (pelvis) at depth <= 0')
-
-        K = None
-        if cam_param is None:
-            if (has_depth > 0).any():
-                fail('cam_param', 'is missing (needed for depth targets)')
-        else:
-            if not isinstance(cam_param, dict) or 'K' not in cam_param:
-                fail('cam_param', 'must be a dict with a 3x3 `K`, got '
-                     f'{type(cam_param).__name__}')
-            K = np.asarray(cam_param['K'], dtype=np.float64)
-            if K.shape != (3, 3) or not np.isfinite(K).all():
-                fail('cam_param', f"['K'] must be a finite 3x3 matrix, got "
-                     f'shape {K.shape}')
-            if not focal_of(K) > 0 or abs(np.linalg.det(K)) == 0:
-                fail('cam_param', "['K'] is singular")
-        return keypoints, vis, valid, keypoints_cam, has_depth, K
-
     def encode(self,
                keypoints: np.ndarray,
                keypoints_visible: Optional[np.ndarray] = None,
@@ -345,143 +253,32 @@ class MARCodec(BaseKeypointCodec):
             class docstring.
         """
         (keypoints, vis, valid, kpts_cam, has_depth,
-         K) = self._check_inputs(keypoints, keypoints_visible, keypoints_cam,
-                                 keypoints_valid, has_depth, cam_param,
-                                 img_path)
-        w, h = self.heatmap_size
-        N, K_ = vis.shape
+         K) = check_encode_inputs(keypoints, keypoints_visible, keypoints_cam,
+                                  keypoints_valid, has_depth, cam_param,
+                                  self.num_keypoints, self.root_index,
+                                  img_path)
         xy = keypoints / self.scale_factor  # heatmap px
-
-        mask = np.ones((h, w), dtype=np.float32)
-        if ignore_mask is not None:
-            ignore_mask = np.asarray(ignore_mask).astype(bool)
-            H, W = ignore_mask.shape[:2]
-            iy = np.clip(np.rint(np.arange(h) * self.scale_factor[1]), 0,
-                         H - 1).astype(np.intp)
-            ix = np.clip(np.rint(np.arange(w) * self.scale_factor[0]), 0,
-                         W - 1).astype(np.intp)
-            mask[ignore_mask[iy[:, None], ix[None, :]]] = 0.
-
+        mask = heatmap_mask(ignore_mask, self.heatmap_size, self.scale_factor)
+        bbox = check_bbox(bbox, len(xy), img_path)
+        if bbox is not None:
+            bbox = bbox / np.tile(self.scale_factor, 2)  # heatmap px
         limb_valid = (valid[:, self._limbs[:, 0]] > 0) & (
             valid[:, self._limbs[:, 1]] > 0)
         joint_w, limb_w = missing_joint_weights(
-            xy, valid, limb_valid, self._check_bbox(bbox, N, img_path),
-            self.heatmap_size, self.missing_margin,
+            xy, valid, limb_valid, bbox, self.heatmap_size, self.missing_margin,
             self.heatmap_truncate * self.sigma)
-        encoded = dict(
-            heatmaps=self._encode_heatmaps(xy, vis),
-            heatmap_mask=mask,
-            heatmap_weights=joint_w * mask,
-        )
         pafs, _ = draw_pafs(xy[:, self._limbs[:, 0]],
                             xy[:, self._limbs[:, 1]], limb_valid,
                             self.heatmap_size, self.paf_width)
-        encoded['pafs'] = pafs
-        encoded['paf_weights'] = np.repeat(limb_w, 2, axis=0) * mask
-        encoded.update(
-            self._encode_root_fields(xy, valid, kpts_cam, has_depth, K))
+        encoded = dict(
+            heatmaps=gaussian_heatmaps(xy, vis, self.heatmap_size, self.sigma,
+                                       self.heatmap_truncate),
+            heatmap_mask=mask,
+            heatmap_weights=joint_w * mask,
+            pafs=pafs,
+            paf_weights=np.repeat(limb_w, 2, axis=0) * mask)
+        encoded.update(root_targets(xy, valid, kpts_cam, has_depth, K, self))
         return encoded
-
-    def _check_bbox(self, bbox, N: int,
-                    img_path: Optional[str]) -> Optional[np.ndarray]:
-        """``bbox`` as an (N, 4) float64 array in heatmap px (None if not
-        given); raise ValueError naming the field for another shape."""
-        if bbox is None:
-            return None
-        bbox = np.asarray(bbox, dtype=np.float64)
-        if bbox.shape != (N, 4):
-            where = f' (sample {img_path!r})' if img_path is not None else ''
-            raise ValueError(f'MARCodec.encode: `bbox` must have shape ({N}, '
-                             f'4) (xyxy input px), got {bbox.shape}{where}')
-        return bbox / np.tile(self.scale_factor, 2)
-
-    def _encode_heatmaps(self, xy: np.ndarray, vis: np.ndarray) -> np.ndarray:
-        """Gaussians of all visible joints, max over people, truncated at
-        ``heatmap_truncate`` sigmas (as mmpose). Sparse and vectorised over
-        people, joints and window pixels."""
-        w, h = self.heatmap_size
-        K_ = self.num_keypoints
-        heatmaps = np.zeros(K_ * h * w, dtype=np.float32)
-        n, k = np.nonzero(vis > 0)
-        if n.size == 0:
-            return heatmaps.reshape(K_, h, w)
-        r = int(np.ceil(self.heatmap_truncate * self.sigma))
-        win = np.arange(-r, r + 1)
-        c = np.rint(xy[n, k]).astype(np.intp)  # (P, 2)
-        px = c[:, None, 0] + win[None]  # (P, 2r+1)
-        py = c[:, None, 1] + win[None]
-        gx = np.exp(-(px - xy[n, k, 0:1])**2 / (2 * self.sigma**2))
-        gy = np.exp(-(py - xy[n, k, 1:2])**2 / (2 * self.sigma**2))
-        g = (gy[:, :, None] * gx[:, None, :]).astype(np.float32)
-        ok = ((px >= 0) & (px < w))[:, None, :] & (
-            (py >= 0) & (py < h))[:, :, None]
-        idx = (k[:, None, None] * h + py[:, :, None]) * w + px[:, None, :]
-        np.maximum.at(heatmaps, idx[ok], g[ok])
-        return heatmaps.reshape(K_, h, w)
-
-    def _encode_root_fields(self, xy, valid, kpts_cam, has_depth, K):
-        """Offsets, root depth and torso length around each root (Eq. 2);
-        the nearer person wins overlapping pixels. Vectorised over people
-        and pixels."""
-        w, h = self.heatmap_size
-        K_ = self.num_keypoints
-        r, m = self.root_index, self.neck_index
-        out = dict(
-            offsets=np.zeros((3 * K_, h, w), np.float32),
-            offset_weights=np.zeros((3 * K_, h, w), np.float32),
-            root_depth=np.zeros((1, h, w), np.float32),
-            root_depth_weights=np.zeros((1, h, w), np.float32),
-            torso_length=np.zeros((1, h, w), np.float32),
-            torso_length_weights=np.zeros((1, h, w), np.float32))
-        has_root = valid[:, r] > 0
-        if not has_root.any():
-            return out
-        root = xy[:, r]
-        # drawing priority: larger = drawn on top (nearer)
-        if (has_depth > 0).all():
-            priority = -kpts_cam[:, r, 2]
-        else:
-            vxy = np.where(valid[..., None] > 0, xy, np.nan)
-            ext = np.nanmax(vxy, 1) - np.nanmin(vxy, 1)
-            priority = np.nan_to_num(ext.prod(-1), nan=0.)
-        # pixels within root_radius of each root (sparse window per person)
-        rad = int(np.ceil(self.root_radius))
-        win = np.arange(-rad, rad + 1)
-        wx, wy = np.meshgrid(win, win)
-        disc = wx**2 + wy**2 <= self.root_radius**2
-        wx, wy = wx[disc], wy[disc]
-        people = np.flatnonzero(has_root)
-        c = np.rint(root[people]).astype(np.intp)
-        px = (c[:, 0:1] + wx[None]).ravel()
-        py = (c[:, 1:2] + wy[None]).ravel()
-        n = np.repeat(people, wx.size)
-        ok = (px >= 0) & (px < w) & (py >= 0) & (py < h)
-        px, py, n = px[ok], py[ok], n[ok]
-        if n.size == 0:
-            return out
-        # the nearer person (higher priority) wins a shared pixel
-        pix = py * w + px
-        order = np.lexsort((priority[n], pix))
-        last = np.r_[pix[order][1:] != pix[order][:-1], True]
-        win_idx = order[last]
-        px, py, n = px[win_idx], py[win_idx], n[win_idx]
-
-        dxy = (xy[n] - np.stack([px, py], -1)[:, None]) / self.offset_norm
-        zrel = (kpts_cam[n, :, 2] - kpts_cam[n, r:r + 1, 2]) / self.depth_norm
-        vn = valid[n]
-        hd = has_depth[n]
-        out['offsets'][:, py, px] = np.concatenate(
-            [dxy[..., 0], dxy[..., 1], zrel], axis=1).T
-        out['offset_weights'][:, py, px] = np.concatenate(
-            [vn, vn, vn * hd[:, None]], axis=1).T
-        if K is not None:
-            out['root_depth'][0, py, px] = kpts_cam[n, r, 2] / focal_of(K)
-        out['root_depth_weights'][0, py, px] = hd
-        torso = np.linalg.norm(kpts_cam[n, m] - kpts_cam[n, r], axis=-1)
-        torso_ok = hd * vn[:, r] * vn[:, m]
-        out['torso_length'][0, py, px] = torso * torso_ok
-        out['torso_length_weights'][0, py, px] = torso_ok
-        return out
 
     # ------------------------------------------------------------------
     # decode
@@ -547,11 +344,12 @@ class MARCodec(BaseKeypointCodec):
         """
         maps = dict(root_depth=root_depth, log_sigma_reg=log_sigma_reg,
                     log_sigma_geo=log_sigma_geo, torso_length=torso_length)
-        K = _to_numpy(K)
+        K = to_numpy(K, float32=True)
         if backend == 'numpy':
             ev = evidence_numpy(
-                _to_numpy(heatmaps), _to_numpy(pafs), _to_numpy(offsets), self,
-                {k: _to_numpy(v) for k, v in maps.items() if v is not None})
+                *(to_numpy(x, float32=True) for x in (heatmaps, pafs, offsets)),
+                self, {k: to_numpy(v, float32=True)
+                       for k, v in maps.items() if v is not None})
             return people_from_evidence(ev, self, K)
         if backend != 'torch':
             raise ValueError(f"MARCodec.decode: `backend` must be 'torch' or "
@@ -597,7 +395,6 @@ class MARCodec(BaseKeypointCodec):
                                    outputs['offsets'], self, root_maps)
         results = self.decode_evidence(dense, Ks, tuple(root_maps))
         if return_bytes:
-            from .dense_decode import transferred_bytes
             return results, transferred_bytes(dense)
         return results
 
@@ -622,8 +419,7 @@ class MARCodec(BaseKeypointCodec):
         """
         evidence = evidence_to_host(dense, self.heatmap_size, root_maps_given)
         Ks = [None] * len(evidence) if Ks is None else list(Ks)
-        return [people_from_evidence(ev, self, None if K is None else
-                                     _to_numpy(K))
+        return [people_from_evidence(ev, self, to_numpy(K, float32=True))
                 for ev, K in zip(evidence, Ks)]
 
 

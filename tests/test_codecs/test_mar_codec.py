@@ -373,3 +373,58 @@ def test_decode_root_relative_depth_is_zero_whatever_the_offset_maps_say():
     neck = 1
     assert out['keypoints_rel_depth'][0, neck] == pytest.approx(
         offsets[2 * NUM_JOINTS + neck, 8, 8] * codec.depth_norm, rel=1e-5)
+
+
+def test_validation_helpers():
+    from mmmar.codecs.validation import check_bbox, check_encode_inputs, fail
+    with pytest.raises(ValueError, match=r"^MARCodec.encode: `bbox` is odd \(sample 'a.jpg'\)$"):
+        fail('bbox', 'is odd', 'a.jpg')
+    with pytest.raises(ValueError, match=r'^MARCodec.encode: `bbox` is odd$'):
+        fail('bbox', 'is odd')
+    # defaults: valid = visible, no depth without keypoints_cam; unused non-finite values
+    # (an unlabelled joint's 2D, an invalid joint's 3D) are zeroed
+    kp = np.ones((2, 17, 2))
+    kp[1, 4] = np.nan
+    vis = np.ones((2, 17))
+    vis[1, 4] = 0
+    out = check_encode_inputs(kp, vis, None, None, None, None, 17, R)
+    kp2, vis2, valid, kcam, has_depth, K = out
+    assert K is None and (has_depth == 0).all() and (kcam == 0).all()
+    np.testing.assert_array_equal(valid, vis)
+    assert (kp2[1, 4] == 0).all() and (kp2[0] == 1).all()
+    kcam = np.full((2, 17, 3), 3000.)
+    kcam[1, 4] = np.inf
+    out = check_encode_inputs(kp, vis[..., None], kcam, None, None, dict(K=np.eye(3)), 17, R)
+    assert (out[4] == 1).all() and (out[3][1, 4] == 0).all() and (out[3][0] == 3000).all()
+    np.testing.assert_array_equal(out[5], np.eye(3))
+    assert check_bbox(None, 2) is None
+    assert check_bbox([[0, 0, 1, 1]] * 2, 2).dtype == np.float64
+
+
+def test_target_rendering_helpers():
+    from mmmar.codecs.targets import (gaussian_heatmaps, heatmap_mask, root_pixels,
+                                      root_priority)
+    xy = np.array([[[5., 4.], [20., 10.]], [[6., 4.], [0., 0.]]])
+    vis = np.array([[1., 1.], [1., 0.]])
+    hm = gaussian_heatmaps(xy, vis, (32, 16), 1., 3.)
+    assert hm.shape == (2, 16, 32) and hm.dtype == np.float32
+    # max over people, 1 at each joint, 0 beyond the truncation window
+    assert hm[0, 4, 5] == 1 and hm[0, 4, 6] == 1 and hm[1, 10, 20] == 1
+    assert hm[1, 0, 0] == 0 and hm[0, 4, 10] == 0 and hm[0, 4, 9] > 0
+    ignore = np.zeros((32, 64), bool)
+    ignore[:4, :8] = True
+    mask = heatmap_mask(ignore, (32, 16), np.array([2., 2.]))
+    assert mask.dtype == np.float32 and mask[:2, :4].max() == 0 and mask.sum() == 32 * 16 - 8
+    assert (heatmap_mask(None, (32, 16), np.array([2., 2.])) == 1).all()
+    # root discs: a shared pixel goes to the higher priority
+    valid = np.ones((2, 2))
+    kcam = np.zeros((2, 2, 3))
+    kcam[:, 0, 2] = [5000., 3000.]
+    prio = root_priority(xy, valid, kcam, np.ones(2), 0)
+    np.testing.assert_array_equal(prio, [-5000., -3000.])
+    assert root_priority(xy, valid, kcam, np.array([1., 0.]), 0).argmax() == 0  # 2D extent
+    px, py, n = root_pixels(xy[:, 0], np.ones(2, bool), prio, (32, 16), 1.)
+    assert len(px) == 8 and len(set(zip(px, py))) == 8  # two 5-pixel discs share 2
+    assert n[(px == 5) & (py == 4)] == 1 and n[(px == 6) & (py == 4)] == 1
+    px, py, n = root_pixels(np.array([[-9., -9.]]), np.ones(1, bool), prio[:1], (32, 16), 1.)
+    assert n.size == 0
