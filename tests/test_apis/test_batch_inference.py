@@ -14,8 +14,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.test_apis.test_inferencer_model import (  # noqa: F401 (fixture)
-    _decoder_thr, setup)
+from .test_inferencer_model import _decoder_thr, setup  # noqa: F401 (fixture)
 
 FIELDS = ('keypoints_3d', 'keypoints', 'keypoint_scores', 'root_depth', 'depth_reg',
           'depth_geo', 'sigma_reg', 'sigma_geo', 'bbox', 'bbox_score')

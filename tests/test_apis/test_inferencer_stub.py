@@ -17,7 +17,7 @@ from mmpose.registry import MODELS
 
 from mmmar.apis import MARInferencer, MARInputError, default_intrinsics
 from mmmar.structures.skeleton import NUM_JOINTS
-from tests.test_apis._helpers import make_pred_instances
+from mmmar.testing import make_pred_instances
 
 W, H = 96, 64
 

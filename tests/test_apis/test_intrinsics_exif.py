@@ -104,7 +104,7 @@ def test_fallbacks(tmp_path):
 def test_inferencer_reports_exif(tmp_path):
     """MARInferencer (stub model) feeds the EXIF K to the model and reports 'exif'."""
     from mmmar.apis import MARInferencer
-    from tests.test_apis.test_inferencer_stub import _cfg
+    from .test_inferencer_stub import _cfg
     path = _jpeg(tmp_path / 'k.jpg', 96, 64, {0xA405: 35})
     inferencer = MARInferencer(_cfg(), device='cpu')
     res = next(inferencer(path, return_datasamples=True))

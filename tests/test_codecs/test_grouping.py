@@ -17,11 +17,10 @@ import torch
 from mmmar.codecs import (MARCodec, assign_limb, evidence_numpy,
                           greedy_match, limb_pair_scores)
 from mmmar.codecs.dense_decode import dense_evidence, evidence_to_host
-from tests.test_codecs.grouping_scenes import (R, sample_from_2d,
-                                               make_input, overlap_scenes,
-                                               panoptic_views, project,
-                                               roots_separable, round_trip,
-                                               stress_scenes)
+from mmmar.structures.skeleton import ROOT as R
+from mmmar.testing import (make_input, overlap_scenes, panoptic_views, project,
+                           roots_separable, round_trip, sample_from_2d,
+                           stress_scenes)
 
 torch.set_num_threads(1)
 SIZES = ((512, 384), (832, 512))

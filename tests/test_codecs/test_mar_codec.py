@@ -8,9 +8,8 @@ import torch
 from mmmar.codecs import MARCodec, draw_pafs, greedy_match, paf_line_scores
 from mmmar.geometry import back_project_np, focal_of
 from mmmar.structures import skeleton
-from tests.test_geometry.real_data import (h36m_samples, mpi3dhp_samples,
-                                           panoptic_samples)
-from tests.test_codecs.grouping_scenes import make_input
+from mmmar.testing import (h36m_samples, make_input, mpi3dhp_samples,
+                           panoptic_samples)
 
 torch.set_num_threads(1)
 R, M = skeleton.ROOT, skeleton.NECK

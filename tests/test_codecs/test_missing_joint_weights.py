@@ -4,16 +4,13 @@ Real COCO and MuCo-format samples go through the dataset, the loading / resize t
 and ``GenerateTarget``; the heatmap / PAF weights are checked against the rule stated in the
 ``MARCodec`` docstring, computed here with plain loops over the people.
 """
-import copy
-import json
-import os.path as osp
 
 import numpy as np
 import pytest
 
 from mmmar.codecs import MARCodec
 from mmmar.structures import skeleton
-from tests.shared_data import SHARED_DATA
+from mmmar.testing import coco_results, muco_results
 
 INPUT_SIZE, HEATMAP_SIZE = (832, 512), (208, 128)
 STRIDE = 4.
@@ -21,59 +18,6 @@ HEAD_TOP, NECK, SPINE, HEAD = 0, 1, 15, 16
 R_SHO, L_SHO = 2, 5
 COCO_MISSING = (HEAD_TOP, SPINE, HEAD)
 CODEC = dict(type='MARCodec', input_size=INPUT_SIZE, heatmap_size=HEATMAP_SIZE)
-
-
-def _pipeline():
-    from mmcv.transforms import Compose
-    from mmpose.datasets.transforms import GenerateTarget
-
-    import mmmar.datasets  # noqa: F401
-    from mmmar.datasets.transforms import MARLoadImage, MARResizePad
-    return Compose([MARLoadImage(with_ignore_mask=True, on_corrupt='raise'),
-                    MARResizePad(input_size=INPUT_SIZE),
-                    GenerateTarget(encoder=CODEC)])
-
-
-def coco_results(tmp_path, img_id, unlabel=()):
-    """A real COCO image through the pipeline; ``unlabel``: (annotation id, COCO joint)
-    pairs whose label is removed (v = 0), as COCO does for unseen joints."""
-    from mmmar.datasets import CocoMARDataset
-    src = json.load(open(osp.join(SHARED_DATA, 'coco', 'test_coco.json')))
-    src = copy.deepcopy(src)
-    for ann in src['annotations']:
-        for aid, j in unlabel:
-            if ann['id'] == aid:
-                ann['keypoints'][3 * j:3 * j + 3] = [0, 0, 0]
-                ann['num_keypoints'] -= 1
-    ann_file = tmp_path / 'coco.json'
-    ann_file.write_text(json.dumps(src))
-    ds = CocoMARDataset(ann_file=str(ann_file),
-                        data_prefix=dict(img=osp.join(SHARED_DATA, 'coco') + '/'),
-                        test_mode=True)
-    info = [ds.get_data_info(i) for i in range(len(ds))]
-    return _pipeline()(next(i for i in info if i['img_id'] == img_id))
-
-
-def muco_results(tmp_path):
-    """A real MPI-INF-3DHP test frame (2048 x 2048, the MuCo-3DHP camera) written as a
-    MuCo-3DHP JSON (3DMPPE layout) and loaded with ``MuCo3DHPDataset``."""
-    from mmmar.datasets import MuCo3DHPDataset
-    from tests.test_geometry.real_data import mpi3dhp_samples
-    s = next(s for s in mpi3dhp_samples() if s['name'].startswith('TS1_'))
-    K, P = s['K'], s['joints'][0]
-    p = P @ K.T
-    uv = p[:, :2] / p[:, 2:]
-    lo, hi = uv.min(0) - 40, uv.max(0) + 40
-    ann = dict(id=1, image_id=1, keypoints_cam=P.tolist(), keypoints_img=uv.tolist(),
-               bbox=[*lo.tolist(), *(hi - lo).tolist()], is_valid=1)
-    img = dict(id=1, file_name=s['name'], width=s['size'][0], height=s['size'][1],
-               f=[K[0, 0], K[1, 1]], c=[K[0, 2], K[1, 2]])
-    ann_file = tmp_path / 'muco.json'
-    ann_file.write_text(json.dumps(dict(images=[img], annotations=[ann])))
-    ds = MuCo3DHPDataset(ann_file=str(ann_file),
-                         data_prefix=dict(img=osp.join(SHARED_DATA, 'mpi_inf_3dhp') + '/'),
-                         test_mode=True)
-    return _pipeline()(ds.get_data_info(0))
 
 
 def _person_boxes(res, margin=0.25, pad=3 * 2.):
@@ -106,7 +50,7 @@ def _limbs_with(joints):
 
 @pytest.mark.parametrize('img_id', [785, 197388])
 def test_coco_missing_joints_zero_weight_on_people_full_elsewhere(tmp_path, img_id):
-    res = coco_results(tmp_path, img_id)
+    res = coco_results(tmp_path, img_id, codec=CODEC)
     hw, pw = res['heatmap_weights'], res['paf_weights']
     w, h = HEATMAP_SIZE
     assert hw.shape == (17, h, w) and pw.shape == (32, h, w)
@@ -143,7 +87,7 @@ def test_coco_missing_joints_zero_weight_on_people_full_elsewhere(tmp_path, img_
 
 def test_coco_unlabelled_shoulder_makes_neck_unknown(tmp_path):
     # COCO joint 5 = left shoulder of the only person of image 785 (annotation 442619)
-    res = coco_results(tmp_path, 785, unlabel=[(442619, 5)])
+    res = coco_results(tmp_path, 785, unlabel=[(442619, 5)], codec=CODEC)
     assert res['keypoints_valid'][0, NECK] == 0 and res['keypoints_valid'][0, L_SHO] == 0
     (bbox, hood), = _person_boxes(res)
     on_person, far = _inside(bbox), ~_inside(hood)
@@ -160,7 +104,7 @@ def test_coco_unlabelled_shoulder_makes_neck_unknown(tmp_path):
 
 
 def test_muco_sample_has_full_weight(tmp_path):
-    res = muco_results(tmp_path)
+    res = muco_results(tmp_path, codec=CODEC)
     assert res['has_depth'].tolist() == [1] and res['keypoints_valid'].all()
     assert res['heatmap_weights'].shape == (17, ) + HEATMAP_SIZE[::-1]
     assert res['heatmap_weights'].min() == 1 and res['paf_weights'].min() == 1

@@ -15,7 +15,7 @@ import torch
 from mmengine.config import Config
 
 from mmmar.utils import register_all_modules, sync_config
-from tests.shared_data import SHARED_DATA
+from mmmar.testing import SHARED_DATA
 
 torch.set_num_threads(1)
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))

@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 
 from mmmar.structures.skeleton import ROOT as ROOT_JOINT
 from mmmar.utils import register_all_modules, sync_config
-from tests.shared_data import SHARED_DATA
+from mmmar.testing import SHARED_DATA
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 H36M = osp.join(SHARED_DATA, 'h36m')

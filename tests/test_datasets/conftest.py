@@ -1,24 +1,5 @@
-import json
-import os.path as osp
-
-import cv2
-import numpy as np
+"""Fixtures of the dataset tests; the builders live in :mod:`mmmar.testing`."""
 import pytest
-
-from tests.shared_data import SHARED_DATA as DATA
-
-
-def write_jpeg(path, w=64, h=48, seed=0):
-    rng = np.random.default_rng(seed)
-    img = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
-    assert cv2.imwrite(str(path), img)
-    return img
-
-
-def dump_json(path, obj):
-    with open(path, 'w') as f:
-        json.dump(obj, f)
-    return str(path)
 
 
 @pytest.fixture(scope='session')
@@ -30,7 +11,3 @@ def synth(tmp_path_factory):
                                       num_test_sequences=1, max_people=6, seed=3)
     info['root'] = str(out)
     return info
-
-
-def has_data():
-    return osp.isdir(DATA)

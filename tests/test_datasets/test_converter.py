@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.io as sio
 
-from conftest import write_jpeg
+from mmmar.testing import write_jpeg
 
 _CONV = osp.join(osp.dirname(__file__), '../../tools/dataset_converters/mupots_mat_to_json.py')
 

@@ -13,8 +13,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from conftest import write_jpeg
 from mmmar.structures.skeleton import JOINT_NAMES, NECK, ROOT
+from mmmar.testing import write_jpeg
 
 ROOT_DIR = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 _CONV = osp.join(ROOT_DIR, 'tools', 'dataset_converters', 'custom_to_muco.py')

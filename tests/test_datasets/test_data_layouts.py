@@ -14,7 +14,7 @@ import os.path as osp
 import numpy as np
 from mmengine.config import Config
 
-from conftest import dump_json, write_jpeg
+from mmmar.testing import dump_json, write_jpeg
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIG = osp.join(ROOT, 'configs', 'mar_hrnet-w32_muco.py')

@@ -5,7 +5,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from conftest import DATA, dump_json, write_jpeg
+from mmmar.testing import SHARED_DATA as DATA
+from mmmar.testing import dump_json, write_jpeg
 from mmmar.structures.skeleton import FLIP_INDICES, JOINT_NAMES, LIMBS, NUM_JOINTS
 
 

@@ -2,7 +2,7 @@ import os.path as osp
 
 import pytest
 
-from conftest import DATA
+from mmmar.testing import SHARED_DATA as DATA
 
 
 def test_combined_loader_half_half(synth):

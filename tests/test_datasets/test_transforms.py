@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA
 from mmmar.structures.skeleton import FLIP_INDICES, NUM_JOINTS
+from mmmar.testing import SHARED_DATA as DATA
 
 
 

@@ -10,7 +10,7 @@ from mmmar.evaluation.functional import (dump_predictions, evaluate_mupots, form
                                          load_mupots_gt, load_predictions,
                                          predictions_to_frames)
 
-from ._helpers import gt_frame, mupots_json, person, pred_frame
+from mmmar.testing import gt_frame, mupots_json, person, pred_frame
 
 TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'analysis_tools',
                 'eval_mupots.py')

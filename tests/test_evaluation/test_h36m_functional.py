@@ -3,7 +3,7 @@ import pytest
 
 from mmmar.evaluation.functional import evaluate_h36m, select_single_person
 
-from ._helpers import person
+from mmmar.testing import person
 
 
 def test_mrpe_components_and_mpjpe():

@@ -9,7 +9,7 @@ import pytest
 from mmmar.evaluation import H36MMetric, MuPoTSMetric  # noqa: E402
 from mmmar.evaluation.functional import load_predictions  # noqa: E402
 
-from ._helpers import mupots_json, person  # noqa: E402
+from mmmar.testing import mupots_json, person  # noqa: E402
 
 
 def _anns(people, valid=None, univ=True):

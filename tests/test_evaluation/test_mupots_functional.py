@@ -6,7 +6,7 @@ from mmmar.evaluation.functional import (EVAL_PARENTS, evaluate_mupots, format_t
                                          match_people, pcod_correct, rescale_to_gt_bones)
 from mmmar.structures.skeleton import PARENTS
 
-from ._helpers import TEMPLATE, gt_frame, person, pred_frame
+from mmmar.testing import TEMPLATE, gt_frame, person, pred_frame
 
 MAIN = ('PCK_rel_all', 'PCK_abs_all', 'PCK_rel_matched', 'PCK_abs_matched', 'PCK_root_all',
         'PCK_root_matched')

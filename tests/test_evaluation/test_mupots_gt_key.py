@@ -8,7 +8,7 @@ import pytest
 from mmmar.evaluation import MuPoTSMetric
 from mmmar.evaluation.functional import gt_frame_from_anns, load_mupots_gt
 
-from ._helpers import person
+from mmmar.testing import person
 
 
 def _ann(p3, p2, key, aid=0, image_id=0):

@@ -13,7 +13,7 @@ from mmmar.evaluation import MuPoTSMetric
 from mmmar.evaluation.functional import (PUBLISHED_TABLE1, dump_predictions, format_table1,
                                          is_mupots3d, published_rows)
 
-from ._helpers import mupots_json, person
+from mmmar.testing import mupots_json, person
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 RES = dict(PCK_rel_all=11.0, PCK_abs_all=12.0, PCK_root_all=13.0, PCOD_all=14.0,

@@ -12,8 +12,8 @@ from mmmar.geometry import (affine_to_3x3, back_project, back_project_np,
                             intrinsics_matrix, laplace_nll, laplace_nll_np,
                             project, project_np, transform_intrinsics)
 from mmmar.structures import skeleton
-from .real_data import (h36m_samples, mpi3dhp_samples, panoptic_samples,
-                        rotated_skewed_K)
+from mmmar.testing import (h36m_samples, mpi3dhp_samples, panoptic_samples,
+                           rotated_skewed_K)
 
 torch.set_num_threads(1)
 R, M = skeleton.ROOT, skeleton.NECK

@@ -14,7 +14,7 @@ import mmmar.models  # noqa: F401
 from mmmar.models.post_processors.fusion import MARDepthFusion
 from mmmar.structures.skeleton import NECK, ROOT
 
-from ._helpers import TEMPLATE, make_K, make_people, tiny_hrnet
+from mmmar.testing import TEMPLATE, make_K, make_people, tiny_hrnet
 
 torch.set_num_threads(1)
 J = 17

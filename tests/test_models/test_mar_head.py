@@ -15,7 +15,7 @@ from mmmar.models.heads.mar_head import (flip_back_outputs,
                                          upsample_aligned)
 from mmmar.structures.skeleton import FLIP_INDICES, LIMBS, NECK, ROOT
 
-from ._helpers import make_K, make_people
+from mmmar.testing import make_K, make_people
 
 torch.set_num_threads(1)
 J = 17

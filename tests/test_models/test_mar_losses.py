@@ -208,9 +208,8 @@ def test_head_top_peak_on_a_coco_person_leaves_the_loss_unchanged(tmp_path):
     wrong place is."""
     from mmpose.datasets.transforms import PackPoseInputs
 
-    from tests.test_codecs.test_missing_joint_weights import (CODEC, coco_results,
-                                                              muco_results)
-    head = build_head(decoder=CODEC)
+    from mmmar.testing import REAL_IMAGE_CODEC, coco_results, muco_results
+    head = build_head(decoder=REAL_IMAGE_CODEC)
     for res, known in ((coco_results(tmp_path, 785), False), (muco_results(tmp_path), True)):
         ds = PackPoseInputs(meta_keys=('img_path', 'cam_param'))(res)['data_samples']
         outputs = _perfect_outputs(ds.gt_fields)

@@ -16,8 +16,9 @@ from mar_video.runner import VideoRunner
 from mar_video.tracker import PoseTracker3D
 from mar_video.video_io import FrameSource, VideoSourceError
 from mmmar.geometry import project_np
-from tests.test_apis._helpers import TEMPLATE
-from tests.test_projects.conftest import MAR_VIDEO_DIR, load_demo
+from mmmar.testing import TEMPLATE
+
+from .conftest import MAR_VIDEO_DIR, load_demo
 
 W, H = 96, 64
 K = np.array([[80., 0, 47.5], [0, 80., 31.5], [0, 0, 1]])

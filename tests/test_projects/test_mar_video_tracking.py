@@ -8,7 +8,7 @@ from mar_video.metrics import clear_mot
 from mar_video.one_euro import OneEuroFilter, OneEuroPoseSmoother
 from mar_video.tracker import PoseTracker3D
 from mmmar.geometry import project_np
-from tests.test_apis._helpers import TEMPLATE
+from mmmar.testing import TEMPLATE
 
 K = np.array([[500., 0, 320], [0, 500., 180], [0, 0, 1]])
 

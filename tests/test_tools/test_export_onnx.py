@@ -6,7 +6,7 @@ import os.path as osp
 
 import pytest
 
-from tests.shared_data import SHARED_DATA
+from mmmar.testing import SHARED_DATA
 
 from .conftest import REPO, SMALL_CONFIG, python_exe, run_tool
 

@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-from tests.shared_data import SHARED_DATA as DATA
+from mmmar.testing import SHARED_DATA as DATA
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 #: (fixture, joint order, pelvis index, neck index), indices from the datasets' own joint

@@ -4,7 +4,7 @@ import os.path as osp
 import re
 import subprocess
 
-from tests.shared_data import SHARED_DATA
+from mmmar.testing import SHARED_DATA
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 

@@ -11,7 +11,7 @@ from mmpose.registry import VISUALIZERS
 
 import mmmar.visualization  # noqa: F401  (registers MARPose3DVisualizer)
 from mmmar.visualization import PERSON_COLORS, MARPose3DVisualizer
-from tests.test_apis._helpers import make_data_sample
+from mmmar.testing import make_data_sample
 
 W, H = 320, 240
 

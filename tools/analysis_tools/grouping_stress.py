@@ -22,8 +22,8 @@ from its ground truth and within 1 px of another person's same joint) and joints
 of the perfect root heatmap (another root within the NMS window: no decoder can see that
 person) are left out and counted as ``hidden``.
 
-The scenes are built by ``tests/test_codecs/grouping_scenes.py`` (the fixtures live with the
-tests, located by ``tests/shared_data.py``).
+The scenes are built by :mod:`mmmar.testing` from the fixtures in the repository's
+``tests/data``.
 """
 import argparse
 import collections
@@ -54,8 +54,7 @@ def parse_args(argv=None):
 
 def scene_sets(size, args):
     """(name, [(sample, angle, fit)]) of every set for one input size."""
-    from tests.test_codecs.grouping_scenes import (overlap_scenes, panoptic_views,
-                                                   stress_scenes)
+    from mmmar.testing import overlap_scenes, panoptic_views, stress_scenes
     az = range(0, 360, 30 if args.quick else 10)
     n_overlap = min(args.overlap, 100) if args.quick else args.overlap
     return [
@@ -81,8 +80,7 @@ def decode_both(codec, enc, K):
 
 def run(args):
     from mmmar.codecs import MARCodec
-    from tests.test_codecs.grouping_scenes import (count_failures, make_input,
-                                                   roots_separable)
+    from mmmar.testing import count_failures, make_input, roots_separable
     rows, failures = [], collections.defaultdict(list)
     for size_str in args.sizes:
         size = tuple(int(v) for v in size_str.lower().split('x'))

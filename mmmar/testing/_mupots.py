@@ -1,42 +1,29 @@
-"""Hand-built MuPoTS-like scenes for the evaluation tests (no randomness)."""
+"""Hand-built MuPoTS-like scenes for the evaluation tests (no randomness): people seen by a
+pinhole camera of focal :data:`MUPOTS_F` px and principal point (:data:`MUPOTS_C`,
+:data:`MUPOTS_C`), frames and the MuPoTS-format JSON of their ground truth."""
 import numpy as np
 
-F, C = 1000.0, 1000.0  # pinhole camera: focal 1000 px, principal point (1000, 1000)
+from ._poses import TEMPLATE
 
-#: A standing person, pelvis at the origin, mm, camera axes (y down).
-TEMPLATE = np.array([
-    [0, -700, 0],      # 0 head_top
-    [0, -500, 0],      # 1 neck
-    [-150, -480, 0],   # 2 r_shoulder
-    [-180, -250, 20],  # 3 r_elbow
-    [-190, -30, 40],   # 4 r_wrist
-    [150, -480, 0],    # 5 l_shoulder
-    [180, -250, 20],   # 6 l_elbow
-    [190, -30, 40],    # 7 l_wrist
-    [-100, 0, 0],      # 8 r_hip
-    [-110, 400, 30],   # 9 r_knee
-    [-120, 800, 0],    # 10 r_ankle
-    [100, 0, 0],       # 11 l_hip
-    [110, 400, 30],    # 12 l_knee
-    [120, 800, 0],     # 13 l_ankle
-    [0, 0, 0],         # 14 pelvis
-    [0, -250, 0],      # 15 spine
-    [0, -600, 10],     # 16 head
-], dtype=np.float64)
+MUPOTS_F, MUPOTS_C = 1000.0, 1000.0
 
 
-def project(p3):
+def _project_mupots(p3):
+    """Projection with the MuPoTS-like camera (:data:`MUPOTS_F`, :data:`MUPOTS_C`)."""
     p3 = np.asarray(p3, np.float64)
-    return np.stack([F * p3[..., 0] / p3[..., 2] + C, F * p3[..., 1] / p3[..., 2] + C], -1)
+    f, c = MUPOTS_F, MUPOTS_C
+    return np.stack([f * p3[..., 0] / p3[..., 2] + c, f * p3[..., 1] / p3[..., 2] + c], -1)
 
 
 def person(x=0.0, z=4000.0, y=0.0):
-    """(17, 3) mm and (17, 2) px of the template with its pelvis at (x, y, z)."""
+    """(17, 3) mm and (17, 2) px of :data:`TEMPLATE` with its pelvis at (x, y, z)."""
     p3 = TEMPLATE + np.array([x, y, z])
-    return p3, project(p3)
+    return p3, _project_mupots(p3)
 
 
 def gt_frame(people, valid=None):
+    """A ground-truth frame ``keypoints_3d``, ``keypoints_2d`` (and ``valid``) of the
+    :func:`person` pairs ``people``."""
     p3 = np.stack([p[0] for p in people]) if people else np.zeros((0, 17, 3))
     p2 = np.stack([p[1] for p in people]) if people else np.zeros((0, 17, 2))
     d = dict(keypoints_3d=p3, keypoints_2d=p2)
@@ -46,9 +33,8 @@ def gt_frame(people, valid=None):
 
 
 def pred_frame(people):
-    p3 = np.stack([p[0] for p in people]) if people else np.zeros((0, 17, 3))
-    p2 = np.stack([p[1] for p in people]) if people else np.zeros((0, 17, 2))
-    return dict(keypoints_3d=p3, keypoints_2d=p2)
+    """A prediction frame ``keypoints_3d``, ``keypoints_2d`` of the :func:`person` pairs."""
+    return gt_frame(people)
 
 
 def mupots_json(gt_frames):

@@ -2,9 +2,8 @@
 (issue 12): the real CMU Panoptic 3-person poses of the fixtures seen from
 their real HD cameras and from many virtual cameras around the scene, and
 generated stress scenes (crossing arms, side-by-side identical poses, hips
-or wrists of two people 1-3 heatmap px apart). Shared by
-``tests/test_codecs/test_grouping.py`` and
-``tools/analysis_tools/grouping_stress.py``.
+or wrists of two people 1-3 heatmap px apart). Used by
+``tests/test_codecs`` and ``tools/analysis_tools/grouping_stress.py``.
 
 A *sample* is a dict ``joints`` (N, 17, 3) camera-space mm, ``valid``
 (N, 17) bool, ``K`` (3, 3), ``name``; :func:`make_input` warps it into the
@@ -14,17 +13,12 @@ encodes them, decodes the perfect maps and counts what went wrong.
 import numpy as np
 
 from mmmar.structures import skeleton
-from tests.test_geometry.real_data import (PANOPTIC_SCENES, panoptic_cameras,
-                                           panoptic_world)
+
+from ._poses import project
+from ._real_data import PANOPTIC_SCENES, panoptic_cameras, panoptic_world
 
 R = skeleton.ROOT
 J = {name: i for i, name in enumerate(skeleton.JOINT_NAMES)}
-
-
-def project(P, K):
-    """Pinhole projection of (..., 3) points with a (3, 3) ``K``."""
-    p = np.einsum('ij,...j->...i', K, P)
-    return p[..., :2] / p[..., 2:]
 
 
 def input_affine(uv, size, angle_deg=0., margin=0.15):
@@ -109,15 +103,16 @@ def virtual_cameras(world, valid, azimuths=range(0, 360, 10),
     return cams
 
 
-def panoptic_views(kind='virtual', **camera_kwargs):
+def panoptic_views(kind='virtual', data_root=None, **camera_kwargs):
     """Every view of the fixtures' Panoptic 3-person scenes: ``kind='real'``
     the bands' HD cameras (views with a valid joint behind the camera are
     left out), ``'virtual'`` :func:`virtual_cameras` (``camera_kwargs``).
-    Samples in the view's camera space (mm)."""
+    Samples in the view's camera space (mm); ``data_root``: the fixtures
+    folder (default the repository's ``tests/data``)."""
     out = []
     for band, scene in PANOPTIC_SCENES:
-        world, valid = panoptic_world(band, scene)
-        cams = panoptic_cameras(band) if kind == 'real' else \
+        world, valid = panoptic_world(band, scene, data_root)
+        cams = panoptic_cameras(band, data_root=data_root) if kind == 'real' else \
             virtual_cameras(world, valid, **camera_kwargs)
         for cam in cams:
             P = world @ cam['R'].T + cam['t']
@@ -227,7 +222,7 @@ OVERLAP_JOINTS = ('r_hip', 'l_hip', 'r_wrist', 'l_wrist', 'r_elbow',
                   'l_elbow', 'r_knee', 'l_knee', 'r_ankle', 'l_ankle')
 
 
-def overlap_scenes(input_size, num, stride=4., seed=0):
+def overlap_scenes(input_size, num, stride=4., seed=0, data_root=None):
     """``num`` scenes made of the real Panoptic people (from the bands' HD
     cameras, fitted into the input): one person is moved in the image so
     that one of its joints (:data:`OVERLAP_JOINTS`) lies 1-3 heatmap px from
@@ -235,7 +230,7 @@ def overlap_scenes(input_size, num, stride=4., seed=0):
     their real depths. Scenes whose roots would not be separable are drawn
     again. Samples are in input px (``make_input(..., fit=False)``)."""
     rng = np.random.default_rng(seed)
-    views = panoptic_views('real')
+    views = panoptic_views('real', data_root)
     W, H = input_size
     out = []
     while len(out) < num:

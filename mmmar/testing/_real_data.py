@@ -1,21 +1,20 @@
-"""Real 3D poses (Human3.6M, MPI-INF-3DHP, CMU Panoptic) from the shared
-mmpose test data, mapped to the 17 MuPoTS joints, in camera space (mm) with
-their 3x3 intrinsics. Shared by ``tests/test_geometry`` and
-``tests/test_codecs``.
+"""Real 3D poses (Human3.6M, MPI-INF-3DHP, CMU Panoptic) of the fixtures in ``tests/data``
+(the shared mmpose test data), mapped to the 17 MuPoTS joints, in camera space (mm) with
+their 3x3 intrinsics.
 
-Each sample is a dict ``joints`` (N, 17, 3) mm, ``valid`` (N, 17) bool,
-``K`` (3, 3), ``size`` (W, H) of the original image, ``name``.
+Each sample is a dict ``joints`` (N, 17, 3) mm, ``valid`` (N, 17) bool, ``K`` (3, 3),
+``size`` (W, H) of the original image, ``name``. Every loader takes ``data_root``: the
+fixtures folder (default :data:`SHARED_DATA`, the repository's ``tests/data``).
 """
 import json
 import os.path as osp
 import pickle
 
 import numpy as np
-import pytest
 
 from mmmar.structures import skeleton
 
-from tests.shared_data import SHARED_DATA as DATA_ROOT
+from ._files import data_root as _data_root
 
 # MuPoTS joint k <- source joint H36M_TO_MUPOTS[k] (H36M-17: 0 pelvis, 1-3 R
 # hip/knee/ankle, 4-6 L hip/knee/ankle, 7 spine, 8 thorax, 9 neck/nose,
@@ -37,21 +36,16 @@ PANOPTIC_SCENES = (
 )
 
 
-def _require_data():
-    if not osp.isdir(DATA_ROOT):
-        raise FileNotFoundError(f'test fixtures not found at {DATA_ROOT} (tests/data)')
-
-
 def _K(f, c):
     f, c = np.asarray(f).ravel(), np.asarray(c).ravel()
     return np.array([[f[0], 0, c[0]], [0, f[1], c[1]], [0, 0, 1.]])
 
 
-def h36m_samples():
+def h36m_samples(data_root=None):
     """4 single-person H36M frames (metres -> mm)."""
-    _require_data()
-    d = np.load(osp.join(DATA_ROOT, 'h36m', 'test_h36m_body3d.npz'))
-    with open(osp.join(DATA_ROOT, 'h36m', 'cameras.pkl'), 'rb') as f:
+    root = _data_root(data_root)
+    d = np.load(osp.join(root, 'h36m', 'test_h36m_body3d.npz'))
+    with open(osp.join(root, 'h36m', 'cameras.pkl'), 'rb') as f:
         cams = pickle.load(f)
     out = []
     for name, S in zip(d['imgname'], d['S']):
@@ -67,16 +61,16 @@ def h36m_samples():
     return out
 
 
-def mpi3dhp_samples():
+def mpi3dhp_samples(data_root=None):
     """4 single-person MPI-INF-3DHP frames (test + train npz), MuPoTS order
     already, metres -> mm."""
-    _require_data()
+    root = _data_root(data_root)
     out = []
     for split in ('test', 'train'):
         d = np.load(
-            osp.join(DATA_ROOT, 'mpi_inf_3dhp', f'test_3dhp_{split}.npz'))
+            osp.join(root, 'mpi_inf_3dhp', f'test_3dhp_{split}.npz'))
         with open(
-                osp.join(DATA_ROOT, 'mpi_inf_3dhp', f'cameras_{split}.pkl'),
+                osp.join(root, 'mpi_inf_3dhp', f'cameras_{split}.pkl'),
                 'rb') as f:
             cams = pickle.load(f)
         for name, S in zip(d['imgname'], d['S']):
@@ -93,10 +87,9 @@ def mpi3dhp_samples():
     return out
 
 
-def panoptic_world(band, scene):
+def panoptic_world(band, scene, data_root=None):
     """(N, 17, 3) world joints in mm and (N, 17) validity of one scene."""
-    _require_data()
-    path = osp.join(DATA_ROOT, 'panoptic_body3d', band,
+    path = osp.join(_data_root(data_root), 'panoptic_body3d', band,
                     'hdPose3d_stage1_coco19', scene)
     with open(path) as f:
         bodies = json.load(f)['bodies']
@@ -111,10 +104,9 @@ def panoptic_world(band, scene):
     return joints, valid
 
 
-def panoptic_cameras(band, kind='hd'):
+def panoptic_cameras(band, kind='hd', data_root=None):
     """HD cameras of a band: list of dicts K, R, t (t in mm), size."""
-    _require_data()
-    with open(osp.join(DATA_ROOT, 'panoptic_body3d', band,
+    with open(osp.join(_data_root(data_root), 'panoptic_body3d', band,
                        f'calibration_{band}.json')) as f:
         cams = json.load(f)['cameras']
     return [
@@ -127,7 +119,7 @@ def panoptic_cameras(band, kind='hd'):
     ]
 
 
-def panoptic_samples(num_cameras=3, require_inside=True, min_root_sep=0.):
+def panoptic_samples(num_cameras=3, require_inside=True, min_root_sep=0., data_root=None):
     """Panoptic 3-person scenes seen from ``num_cameras`` HD cameras each
     (camera space mm, distortion ignored). With ``require_inside`` only
     cameras where every person's valid joints project inside the image and
@@ -135,9 +127,9 @@ def panoptic_samples(num_cameras=3, require_inside=True, min_root_sep=0.):
     requires the projected roots to be that far apart."""
     out = []
     for band, scene in PANOPTIC_SCENES:
-        world, valid = panoptic_world(band, scene)
+        world, valid = panoptic_world(band, scene, data_root)
         n_used = 0
-        for cam in panoptic_cameras(band):
+        for cam in panoptic_cameras(band, data_root=data_root):
             P = world @ cam['R'].T + cam['t']
             if (P[..., 2][valid] <= 0).any():
                 continue
