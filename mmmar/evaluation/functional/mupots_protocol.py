@@ -163,7 +163,7 @@ def joint_errors(gt_3d: np.ndarray, pred_3d: np.ndarray, matched: np.ndarray,
     Returns:
         tuple: ``(pred, err, num_nonfinite)``: the scored (N, 17, 3) prediction; ``err =
         {'abs': (N, 17), 'rel': (N, 17)}`` mm with NaN (a degenerate bone) as inf, i.e. a
-        wrong joint; the number of matched people with a non-finite joint after rescaling.
+        wrong joint; the number of non-finite joints of matched people after rescaling.
     """
     p = pred_3d.copy()
     if rescale_bones and matched.sum():
