@@ -29,7 +29,7 @@ COLUMNS = ('PCK_rel_all', 'PCK_abs_all', 'PCK_root_all', 'PCOD_all', 'PCK_rel_ma
 def root_depth_error(dump_file, ann_file, root=14):
     """Mean |Z_root pred - Z_root gt| (mm) over matched people, and the count."""
     from mmmar.evaluation.functional.dump import load_predictions
-    from mmmar.evaluation.functional.mupots_eval import match_people
+    from mmmar.evaluation.functional.mupots_protocol import match_people
     with open(ann_file) as f:
         gt = json.load(f)
     anns = {}

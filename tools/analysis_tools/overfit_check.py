@@ -93,7 +93,7 @@ def build_cfg(args, data_dir):
 def depth_table(model, dataloader, ann_file):
     """Per matched person: true pelvis depth and Z_reg, Z_geo, fused, sigmas."""
     import torch
-    from mmmar.evaluation.functional.mupots_eval import match_people
+    from mmmar.evaluation.functional.mupots_protocol import match_people
     with open(ann_file) as f:
         gt = json.load(f)
     by_img = {}

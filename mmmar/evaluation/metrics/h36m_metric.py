@@ -1,5 +1,5 @@
 """Human3.6M metric: MRPE (+ x/y/z parts) and MPJPE, for Table 2 of the paper."""
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
@@ -8,8 +8,48 @@ from mmpose.registry import METRICS
 
 from mmmar.models.pose_estimators.mar import apply_affine, inverse_input_transform
 from mmmar.structures.skeleton import NUM_JOINTS
+from mmmar.structures.utils import to_numpy
 from ..functional import evaluate_h36m, select_single_person
-from .mupots_metric import _get, _np
+from .utils import get_field, pred_keypoints_2d, pred_scores
+
+
+def _gt_people(ds: Any, img_id: Any) -> Tuple[List[np.ndarray], List[Optional[np.ndarray]]]:
+    """The ground-truth people of a sample: (17, 3) mm and (17, >=2) original px (or None)
+    each, from ``raw_ann_info`` or else ``gt_instances`` (see :class:`H36MMetric`)."""
+    anns = get_field(ds, 'raw_ann_info')
+    if anns is not None:
+        anns = [anns] if isinstance(anns, dict) else list(anns)
+        gt3 = [np.asarray(a['keypoints_cam'], np.float64).reshape(-1, 3) for a in anns]
+        gt2 = [None if a.get('keypoints_img') is None else
+               np.asarray(a['keypoints_img'], np.float64).reshape(NUM_JOINTS, -1)
+               for a in anns]
+        return gt3, gt2
+    gi = get_field(ds, 'gt_instances')
+    k3 = to_numpy(get_field(gi, 'keypoints_cam'))
+    if k3 is None:
+        raise KeyError(f'H36MMetric: image {img_id!r} has neither raw_ann_info '
+                       'nor gt_instances.keypoints_cam')
+    k3 = k3.reshape(-1, NUM_JOINTS, 3)
+    k2 = to_numpy(get_field(gi, 'keypoints'))
+    if k2 is None:
+        return list(k3), [None] * len(k3)
+    meta = ds.metainfo if hasattr(ds, 'metainfo') else ds
+    # input px -> original px, the predictions' frame
+    k2 = apply_affine(k2[..., :2], inverse_input_transform(meta))
+    return list(k3), list(k2.reshape(len(k3), NUM_JOINTS, -1))
+
+
+def _pred_people(ds: Any, img_id: Any) -> Tuple[np.ndarray, Optional[np.ndarray],
+                                                Optional[np.ndarray]]:
+    """The predicted people of a sample: (N, 17, 3) mm, (N, 17, 2) original px or None, and
+    the scores (N,) or None."""
+    pred = get_field(ds, 'pred_instances')
+    kp3 = to_numpy(get_field(pred, 'keypoints'))
+    kp3 = np.zeros((0, NUM_JOINTS, 3)) if kp3 is None or kp3.size == 0 else kp3
+    if kp3.ndim != 3 or kp3.shape[1:] != (NUM_JOINTS, 3):
+        raise ValueError(f'H36MMetric: image {img_id!r}: pred keypoints must be '
+                         f'(N, {NUM_JOINTS}, 3), got {kp3.shape}')
+    return kp3, pred_keypoints_2d(pred), pred_scores(pred)
 
 
 @METRICS.register_module()
@@ -39,42 +79,9 @@ class H36MMetric(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         for ds in data_samples:
-            img_id = _get(ds, 'img_id')
-            anns = _get(ds, 'raw_ann_info')
-            if anns is not None:
-                anns = [anns] if isinstance(anns, dict) else list(anns)
-                gt3 = [np.asarray(a['keypoints_cam'], np.float64).reshape(-1, 3)
-                       for a in anns]
-                gt2 = [None if a.get('keypoints_img') is None else
-                       np.asarray(a['keypoints_img'], np.float64).reshape(NUM_JOINTS, -1)
-                       for a in anns]
-            else:
-                gi = _get(ds, 'gt_instances')
-                k3 = _np(_get(gi, 'keypoints_cam'))
-                if k3 is None:
-                    raise KeyError(f'H36MMetric: image {img_id!r} has neither raw_ann_info '
-                                   'nor gt_instances.keypoints_cam')
-                k3 = k3.reshape(-1, NUM_JOINTS, 3)
-                k2 = _np(_get(gi, 'keypoints'))
-                if k2 is not None:  # input px -> original px, the predictions' frame
-                    meta = ds.metainfo if hasattr(ds, 'metainfo') else ds
-                    k2 = apply_affine(k2[..., :2], inverse_input_transform(meta))
-                gt3 = list(k3)
-                gt2 = list(k2.reshape(len(k3), NUM_JOINTS, -1)) if k2 is not None else \
-                    [None] * len(k3)
-            pred = _get(ds, 'pred_instances')
-            kp3 = _np(_get(pred, 'keypoints'))
-            kp3 = np.zeros((0, NUM_JOINTS, 3)) if kp3 is None or kp3.size == 0 else kp3
-            if kp3.ndim != 3 or kp3.shape[1:] != (NUM_JOINTS, 3):
-                raise ValueError(f'H36MMetric: image {img_id!r}: pred keypoints must be '
-                                 f'(N, {NUM_JOINTS}, 3), got {kp3.shape}')
-            kp2 = _np(_get(pred, 'transformed_keypoints'))
-            if kp2 is None:
-                kp2 = _np(_get(pred, 'keypoints_2d'))
-            scores = _get(pred, 'bbox_scores')
-            if scores is None:
-                scores = _get(pred, 'scores')
-            scores = _np(scores)
+            img_id = get_field(ds, 'img_id')
+            gt3, gt2 = _gt_people(ds, img_id)
+            kp3, kp2, scores = _pred_people(ds, img_id)
             for g3, g2 in zip(gt3, gt2):
                 if g3.shape != (NUM_JOINTS, 3):
                     raise ValueError(f'H36MMetric: image {img_id!r}: GT keypoints_cam must '

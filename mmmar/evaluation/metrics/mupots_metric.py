@@ -10,27 +10,13 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from mmpose.registry import METRICS
 
-from ..functional import (dump_predictions, evaluate_mupots, format_joint_table,
+from mmmar.structures.utils import to_numpy
+from ..functional import (MATCH_THR, PCK_THR, PCOD_THR, ROOT_THR, check_record,
+                          dump_predictions, evaluate_mupots, format_joint_table,
                           format_sequence_table, format_table1, gt_frame_from_anns,
                           load_mupots_gt, predictions_to_frames, seq_name_from_path,
                           to_jsonable)
-from ..functional.dump import check_record
-
-
-def _np(x) -> Optional[np.ndarray]:
-    if x is None:
-        return None
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
-def _get(d, key, default=None):
-    if d is None:
-        return default
-    if isinstance(d, dict):
-        return d.get(key, default)
-    return getattr(d, key, default)
+from .utils import get_field, pred_keypoints_2d, pred_scores
 
 
 def _file_name(path: Optional[str]) -> Optional[str]:
@@ -42,30 +28,25 @@ def _file_name(path: Optional[str]) -> Optional[str]:
 
 def prediction_record(ds, who: str = 'metric') -> Dict[str, Any]:
     """One data sample -> a checked prediction record of the dump format."""
-    pred = _get(ds, 'pred_instances')
+    pred = get_field(ds, 'pred_instances')
     if pred is None:
         raise KeyError(f'{who}: a data sample has no pred_instances')
-    img_id = _get(ds, 'img_id')
+    img_id = get_field(ds, 'img_id')
     if img_id is None:
         raise KeyError(f'{who}: a data sample has no img_id in its metainfo')
     if isinstance(img_id, np.generic):
         img_id = img_id.item()
-    kp3 = _np(_get(pred, 'keypoints'))
-    kp2 = _np(_get(pred, 'transformed_keypoints'))
-    if kp2 is None:
-        kp2 = _np(_get(pred, 'keypoints_2d'))
+    kp3 = to_numpy(get_field(pred, 'keypoints'))
+    kp2 = pred_keypoints_2d(pred)
     if kp2 is None:
         raise KeyError(f'{who}: image {img_id!r}: pred_instances has neither '
                        'transformed_keypoints nor keypoints_2d (2D px needed for matching)')
-    scores = _get(pred, 'bbox_scores')
-    if scores is None:
-        scores = _get(pred, 'scores')
-    img_path = _get(ds, 'img_path')
+    img_path = get_field(ds, 'img_path')
     rec = dict(img_id=img_id,
-               seq_name=_get(ds, 'seq_name') or seq_name_from_path(img_path),
+               seq_name=get_field(ds, 'seq_name') or seq_name_from_path(img_path),
                file_name=_file_name(img_path),
-               keypoints=kp3, keypoints_2d=kp2, scores=_np(scores),
-               root_depth=_np(_get(pred, 'root_depth')))
+               keypoints=kp3, keypoints_2d=kp2, scores=pred_scores(pred),
+               root_depth=to_numpy(get_field(pred, 'root_depth')))
     # shapes are checked here so that a wrong joint count fails at its image
     return check_record(rec)
 
@@ -74,7 +55,7 @@ def prediction_record(ds, who: str = 'metric') -> Dict[str, Any]:
 class MuPoTSMetric(BaseMetric):
     """MuPoTS-3D 3DPCK (relative/absolute, all/matched), AUC, PCK_root, PCOD, MPJPE.
 
-    Rules: see :mod:`mmmar.evaluation.functional.mupots_eval` (greedy 2D matching in a 40 px
+    Rules: see :mod:`mmmar.evaluation.functional.mupots_protocol` (greedy 2D matching in a 40 px
     box, bone rescaling to the ground truth, 14 joints < 150 mm, per-sequence averaging).
 
     Predictions are read from ``data_sample['pred_instances']``: ``keypoints`` (N, 17, 3) mm
@@ -113,10 +94,10 @@ class MuPoTSMetric(BaseMetric):
                  outfile_prefix: Optional[str] = None,
                  work_dir: Optional[str] = None,
                  dump_file: Optional[str] = None,
-                 match_thr: float = 40.0,
-                 pck_thr: float = 150.0,
-                 root_thr: float = 150.0,
-                 pcod_thr: float = 300.0,
+                 match_thr: float = MATCH_THR,
+                 pck_thr: float = PCK_THR,
+                 root_thr: float = ROOT_THR,
+                 pcod_thr: float = PCOD_THR,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  dataset_name: Optional[str] = None) -> None:
@@ -138,7 +119,7 @@ class MuPoTSMetric(BaseMetric):
             rec = prediction_record(ds, 'MuPoTSMetric')
             img_id = rec['img_id']
             if self.ann_file is None:
-                anns = _get(ds, 'raw_ann_info')
+                anns = get_field(ds, 'raw_ann_info')
                 if anns is None:
                     raise KeyError(
                         f'MuPoTSMetric: image {img_id!r} has no raw_ann_info; pass ann_file= '
