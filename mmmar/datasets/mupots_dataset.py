@@ -31,7 +31,7 @@ import numpy as np
 from mmengine.fileio import load
 
 from mmpose.registry import DATASETS
-from mmmar.evaluation.functional.mupots_eval import univ_key
+from mmmar.evaluation.functional import univ_key
 from mmmar.structures.skeleton import NUM_JOINTS
 
 from .base_mar_dataset import MARBaseDataset, empty_instances, inside_image, make_cam_param
