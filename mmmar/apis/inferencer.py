@@ -113,9 +113,7 @@ class MARInferencer(Pose2DInferencer):
     ``failed_inputs.json`` when some inputs failed.
     """
 
-    preprocess_kwargs: set = {
-        'bbox_thr', 'nms_thr', 'bboxes', 'intrinsics', 'cam_param'
-    }
+    preprocess_kwargs: set = {'bbox_thr', 'nms_thr', 'bboxes', 'intrinsics', 'cam_param'}
     forward_kwargs: set = {'merge_results', 'pose_based_nms'}
     visualize_kwargs: set = Pose2DInferencer.visualize_kwargs | {'draw_3d'}
     postprocess_kwargs: set = {'pred_out_dir', 'return_datasample'}

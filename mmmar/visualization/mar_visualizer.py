@@ -156,24 +156,14 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
                  min_overlay_size: int = 0,
                  draw_3d: bool = True,
                  dpi: int = 100,
-                 person_colors: Optional[Sequence[Tuple[int, int,
-                                                        int]]] = None):
+                 person_colors: Optional[Sequence[Tuple[int, int, int]]] = None):
         super().__init__(
-            name=name,
-            image=image,
-            vis_backends=vis_backends,
-            save_dir=save_dir,
-            bbox_color=bbox_color,
-            kpt_color=kpt_color,
-            link_color=link_color,
+            name=name, image=image, vis_backends=vis_backends, save_dir=save_dir,
+            bbox_color=bbox_color, kpt_color=kpt_color, link_color=link_color,
             text_color=text_color,
-            skeleton=skeleton if skeleton is not None else
-            [list(limb) for limb in LIMBS],
-            line_width=line_width,
-            radius=radius,
-            show_keypoint_weight=show_keypoint_weight,
-            backend=backend,
-            alpha=alpha)
+            skeleton=skeleton if skeleton is not None else [list(limb) for limb in LIMBS],
+            line_width=line_width, radius=radius, show_keypoint_weight=show_keypoint_weight,
+            backend=backend, alpha=alpha)
         self.panel_size = panel_size
         self.min_panel_size = int(min_panel_size)
         self.min_overlay_size = int(min_overlay_size)
