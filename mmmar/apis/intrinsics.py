@@ -50,14 +50,14 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from mmmar.geometry.camera import DEFAULT_FOV_DEG, default_intrinsics
+
 __all__ = [
     'DEFAULT_FOV_DEG', 'SOURCE_DEFAULT', 'SOURCE_USER', 'SOURCE_EXIF',
     'default_intrinsics', 'parse_intrinsics', 'is_per_image_intrinsics',
     'resolve_intrinsics', 'load_intrinsics_arg', 'exif_intrinsics'
 ]
 
-#: Horizontal field of view assumed when no intrinsics are given.
-DEFAULT_FOV_DEG = 60.0
 #: ``source`` recorded with intrinsics supplied by the user.
 SOURCE_USER = 'user'
 #: ``source`` recorded with intrinsics derived from the image's EXIF focal length.
@@ -82,32 +82,6 @@ def _default_source(fov_deg: float) -> str:
 SOURCE_DEFAULT = _default_source(DEFAULT_FOV_DEG)
 
 IntrinsicsLike = Union[np.ndarray, Sequence, Mapping[str, Any]]
-
-
-def default_intrinsics(width: int,
-                       height: int,
-                       fov_deg: float = DEFAULT_FOV_DEG) -> np.ndarray:
-    """The intrinsics assumed when none are given.
-
-    ``fx = fy = W / (2 tan(fov / 2))`` (horizontal field of view ``fov_deg``, square pixels),
-    principal point ``((W - 1) / 2, (H - 1) / 2)``.
-
-    Args:
-        width (int): Image width in pixels (> 0).
-        height (int): Image height in pixels (> 0).
-        fov_deg (float): Horizontal field of view in degrees, in (0, 180).
-            Defaults to :data:`DEFAULT_FOV_DEG` (60).
-
-    Returns:
-        np.ndarray: ``K``, (3, 3) float32.
-    """
-    if not (width > 0 and height > 0):
-        raise ValueError(f'image size must be positive, got {width}x{height}')
-    if not 0 < fov_deg < 180:
-        raise ValueError(f'fov_deg must be in (0, 180), got {fov_deg}')
-    f = width / (2.0 * math.tan(math.radians(fov_deg) / 2.0))
-    return np.array([[f, 0., (width - 1) / 2.], [0., f, (height - 1) / 2.],
-                     [0., 0., 1.]], dtype=np.float32)
 
 
 def _check_K(K: np.ndarray, what: str) -> np.ndarray:

@@ -16,8 +16,11 @@ Conventions (see ``docs/design.md``, "Intrinsics"):
 The torch functions are differentiable; ``*_np`` are their numpy twins. The
 intrinsics helpers (:func:`intrinsics_matrix`, :func:`affine_to_3x3`,
 :func:`transform_intrinsics`, :func:`flip_camera`, :func:`focal_of`) accept
-either numpy arrays or torch tensors and return the same type.
+either numpy arrays or torch tensors and return the same type;
+:func:`default_intrinsics` is the numpy ``K`` assumed for an image without
+intrinsics (60 degree horizontal field of view).
 """
+import math
 from typing import Union
 
 import numpy as np
@@ -29,6 +32,10 @@ ArrayLike = Union[np.ndarray, Tensor]
 #: Smallest depth used as a divisor in :func:`project` (points at or behind
 #: the camera are projected as if at this depth instead of dividing by <= 0).
 PROJECT_MIN_DEPTH = 1e-6
+
+#: Horizontal field of view (degrees) of :func:`default_intrinsics`, assumed when an image
+#: comes without intrinsics.
+DEFAULT_FOV_DEG = 60.0
 
 
 # ---------------------------------------------------------------------------
@@ -235,3 +242,29 @@ def flip_camera(K: ArrayLike, width: Union[int, float]) -> ArrayLike:
         M = torch.as_tensor(M, dtype=K.dtype, device=K.device)
         return F @ K @ M
     return (F @ K @ M).astype(np.result_type(K, np.float32))
+
+
+def default_intrinsics(width: int,
+                       height: int,
+                       fov_deg: float = DEFAULT_FOV_DEG) -> np.ndarray:
+    """The intrinsics assumed when none are given.
+
+    ``fx = fy = W / (2 tan(fov / 2))`` (horizontal field of view ``fov_deg``, square pixels),
+    principal point ``((W - 1) / 2, (H - 1) / 2)``.
+
+    Args:
+        width (int): Image width in pixels (> 0).
+        height (int): Image height in pixels (> 0).
+        fov_deg (float): Horizontal field of view in degrees, in (0, 180).
+            Defaults to :data:`DEFAULT_FOV_DEG` (60).
+
+    Returns:
+        np.ndarray: ``K``, (3, 3) float32.
+    """
+    if not (width > 0 and height > 0):
+        raise ValueError(f'image size must be positive, got {width}x{height}')
+    if not 0 < fov_deg < 180:
+        raise ValueError(f'fov_deg must be in (0, 180), got {fov_deg}')
+    f = width / (2.0 * math.tan(math.radians(fov_deg) / 2.0))
+    return np.array([[f, 0., (width - 1) / 2.], [0., f, (height - 1) / 2.],
+                     [0., 0., 1.]], dtype=np.float32)

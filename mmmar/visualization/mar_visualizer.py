@@ -1,5 +1,6 @@
 """Visualiser of MAR predictions: 2D overlay + camera-space 3D view + bird's-eye view."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from functools import partial
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import mmcv
@@ -10,7 +11,11 @@ from mmpose.registry import VISUALIZERS
 from mmpose.structures import PoseDataSample
 from mmpose.visualization import PoseLocalVisualizer
 
-from mmmar.structures.skeleton import LIMBS, NUM_JOINTS, ROOT
+from mmmar.structures.instances import first_field, instance_keypoints
+from mmmar.structures.skeleton import LIMBS, ROOT
+from mmmar.structures.utils import to_numpy
+
+from .panels import concat_panels, draw_3d_panel, draw_top_panel
 
 __all__ = ['MARPose3DVisualizer', 'PERSON_COLORS', 'instances_to_numpy']
 
@@ -23,58 +28,69 @@ PERSON_COLORS: Tuple[Tuple[int, int, int], ...] = (
 _GT_COLOR = (255, 255, 255)
 
 
-def _np(x) -> Optional[np.ndarray]:
-    if x is None:
-        return None
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
 def instances_to_numpy(instances: Optional[InstanceData]) -> Dict[str, np.ndarray]:
     """The drawable fields of MAR ``pred_instances`` (or ``gt_instances``) as numpy.
 
     Returns a dict with ``kpts2d`` (N, K, 2) original-image px or None, ``kpts3d`` (N, K, 3)
-    camera mm or None, ``scores`` (N, K) or None, ``bboxes`` (N, 4) or None, ``root_depth``
-    (N,) or None, ``track_ids`` (N,) int or None (tracking: colour and label per track),
-    ``n``.
+    camera mm or None (``keypoints_3d``, else ground truth's ``keypoints_cam``; see
+    :func:`mmmar.structures.instances.instance_keypoints`), ``scores`` (N, K) or None,
+    ``bboxes`` (N, 4) or None, ``root_depth`` (N,) or None, ``track_ids`` (N,) int or None
+    (tracking: colour and label per track), ``n``.
     """
     out = dict(kpts2d=None, kpts3d=None, scores=None, bboxes=None,
                root_depth=None, track_ids=None, n=0)
     if instances is None:
         return out
-    get = instances.get
-    kpts = _np(get('keypoints'))
-    kpts2d = _np(get('transformed_keypoints'))
-    if kpts2d is None:
-        kpts2d = _np(get('keypoints_2d'))
-    kpts3d = _np(get('keypoints_3d'))
-    if kpts3d is None:
-        kpts3d = _np(get('keypoints_cam'))
-    if kpts is not None and kpts.ndim == 3:
-        if kpts.shape[-1] == 3 and kpts3d is None:
-            kpts3d = kpts
-        elif kpts.shape[-1] == 2 and kpts2d is None:
-            kpts2d = kpts
-    scores = _np(get('keypoint_scores'))
-    if scores is None:
-        scores = _np(get('keypoints_visible'))
+    kpts2d, kpts3d = instance_keypoints(instances, keys_3d=('keypoints_3d', 'keypoints_cam'))
+    scores = first_field(instances, ('keypoint_scores', 'keypoints_visible'))
+
+    def field(key, shape, dtype=np.float64):
+        value = to_numpy(instances.get(key))
+        return None if value is None else value.reshape(shape).astype(dtype)
+
     out.update(
         kpts2d=None if kpts2d is None else kpts2d.reshape(
             -1, kpts2d.shape[-2], 2).astype(np.float64),
         kpts3d=None if kpts3d is None else kpts3d.reshape(
             -1, kpts3d.shape[-2], 3).astype(np.float64),
         scores=None if scores is None else scores.astype(np.float64),
-        bboxes=None if get('bboxes') is None else _np(get('bboxes')).reshape(
-            -1, 4).astype(np.float64),
-        root_depth=None if get('root_depth') is None else _np(
-            get('root_depth')).reshape(-1).astype(np.float64),
-        track_ids=None if get('track_ids') is None else _np(
-            get('track_ids')).reshape(-1).astype(np.int64))
+        bboxes=field('bboxes', (-1, 4)),
+        root_depth=field('root_depth', -1),
+        track_ids=field('track_ids', -1, np.int64))
     for key in ('kpts2d', 'kpts3d', 'bboxes'):
         if out[key] is not None:
             out['n'] = max(out['n'], len(out[key]))
     return out
+
+
+def _draw_skeletons(img: np.ndarray, data: Dict[str, np.ndarray], color_of: Callable,
+                    thr: Optional[float], lw: int, r: int, font_scale: float,
+                    show_kpt_idx: bool = False) -> None:
+    """Draw the 2D skeletons of ``data`` on ``img`` in place: person ``i`` in ``color_of(i)``,
+    joints that are finite and (with ``thr``) scored >= ``thr``, limbs between two such."""
+    kpts = data['kpts2d']
+    if kpts is None:
+        return
+    h, w = img.shape[:2]
+    scores = data['scores']
+    for i, person in enumerate(kpts):
+        color = color_of(i)
+        ok = np.isfinite(person).all(-1)
+        if scores is not None and thr is not None and i < len(scores):
+            ok &= scores[i] >= thr
+        pts = np.round(np.nan_to_num(person)).astype(np.int64)
+        pts = np.clip(pts, -10 * max(h, w), 10 * max(h, w))
+        for a, b in LIMBS:
+            if a < len(pts) and b < len(pts) and ok[a] and ok[b]:
+                cv2.line(img, tuple(int(v) for v in pts[a]),
+                         tuple(int(v) for v in pts[b]), color, lw, cv2.LINE_AA)
+        for k, p in enumerate(pts):
+            if ok[k]:
+                cv2.circle(img, (int(p[0]), int(p[1])), r, color, -1, cv2.LINE_AA)
+                if show_kpt_idx:
+                    cv2.putText(img, str(k), (int(p[0]) + r, int(p[1]) - r),
+                                cv2.FONT_HERSHEY_SIMPLEX, font_scale, color, 1,
+                                cv2.LINE_AA)
 
 
 @VISUALIZERS.register_module()
@@ -128,8 +144,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
                  bbox_color: Optional[Union[str, Tuple[int]]] = 'green',
                  kpt_color: Optional[Union[str, Tuple[Tuple[int]]]] = 'red',
                  link_color: Optional[Union[str, Tuple[Tuple[int]]]] = None,
-                 text_color: Optional[Union[str, Tuple[int]]] = (255, 255,
-                                                                  255),
+                 text_color: Optional[Union[str, Tuple[int]]] = (255, 255, 255),
                  skeleton: Optional[Union[List, Tuple]] = None,
                  line_width: Union[int, float] = 2,
                  radius: Union[int, float] = 3,
@@ -141,24 +156,14 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
                  min_overlay_size: int = 0,
                  draw_3d: bool = True,
                  dpi: int = 100,
-                 person_colors: Optional[Sequence[Tuple[int, int,
-                                                        int]]] = None):
+                 person_colors: Optional[Sequence[Tuple[int, int, int]]] = None):
         super().__init__(
-            name=name,
-            image=image,
-            vis_backends=vis_backends,
-            save_dir=save_dir,
-            bbox_color=bbox_color,
-            kpt_color=kpt_color,
-            link_color=link_color,
+            name=name, image=image, vis_backends=vis_backends, save_dir=save_dir,
+            bbox_color=bbox_color, kpt_color=kpt_color, link_color=link_color,
             text_color=text_color,
-            skeleton=skeleton if skeleton is not None else
-            [list(limb) for limb in LIMBS],
-            line_width=line_width,
-            radius=radius,
-            show_keypoint_weight=show_keypoint_weight,
-            backend=backend,
-            alpha=alpha)
+            skeleton=skeleton if skeleton is not None else [list(limb) for limb in LIMBS],
+            line_width=line_width, radius=radius, show_keypoint_weight=show_keypoint_weight,
+            backend=backend, alpha=alpha)
         self.panel_size = panel_size
         self.min_panel_size = int(min_panel_size)
         self.min_overlay_size = int(min_overlay_size)
@@ -201,39 +206,18 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         lw = max(1, int(round(self.line_width * grow)))
         r = max(1, int(round(self.radius * grow)))
         scale = max(0.35, min(h, w) / 600.)
-
-        def draw_people(data, color_of, thr):
-            kpts = data['kpts2d']
-            if kpts is None:
-                return
-            scores = data['scores']
-            for i, person in enumerate(kpts):
-                color = color_of(i)
-                ok = np.isfinite(person).all(-1)
-                if scores is not None and thr is not None and i < len(scores):
-                    ok &= scores[i] >= thr
-                pts = np.round(np.nan_to_num(person)).astype(np.int64)
-                pts = np.clip(pts, -10 * max(h, w), 10 * max(h, w))
-                for a, b in LIMBS:
-                    if a < len(pts) and b < len(pts) and ok[a] and ok[b]:
-                        cv2.line(img, tuple(int(v) for v in pts[a]),
-                                 tuple(int(v) for v in pts[b]), color, lw,
-                                 cv2.LINE_AA)
-                for k, p in enumerate(pts):
-                    if ok[k]:
-                        cv2.circle(img, (int(p[0]), int(p[1])), r, color, -1,
-                                   cv2.LINE_AA)
-                        if show_kpt_idx:
-                            cv2.putText(img, str(k), (int(p[0]) + r,
-                                                      int(p[1]) - r),
-                                        cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale,
-                                        color, 1, cv2.LINE_AA)
-
+        draw = partial(_draw_skeletons, img, lw=lw, r=r, font_scale=0.8 * scale,
+                       show_kpt_idx=show_kpt_idx)
         if gt is not None:
-            draw_people(gt, lambda i: _GT_COLOR, None)
-        draw_people(pred, lambda i: self.person_color(self._person_id(pred, i)),
-                    kpt_thr)
+            draw(gt, lambda i: _GT_COLOR, None)
+        draw(pred, lambda i: self.person_color(self._person_id(pred, i)), kpt_thr)
+        self._draw_labels(img, pred, draw_bbox, lw, scale)
+        return img
 
+    def _draw_labels(self, img: np.ndarray, pred: Dict[str, np.ndarray], draw_bbox: bool,
+                     lw: int, scale: float) -> None:
+        """Per person: its box (with ``draw_bbox``) and ``#id depth`` at the box's (else the
+        2D joints') top-left corner."""
         bboxes = pred['bboxes']
         for i in range(pred['n']):
             color = self.person_color(self._person_id(pred, i))
@@ -258,7 +242,6 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
             x, y = int(anchor[0]), max(int(anchor[1]) - 4, int(14 * scale))
             cv2.putText(img, label, (x, y), cv2.FONT_HERSHEY_SIMPLEX,
                         0.9 * scale, color, max(1, lw - 1), cv2.LINE_AA)
-        return img
 
     @staticmethod
     def _root_depth(data: Dict[str, np.ndarray], i: int) -> Optional[float]:
@@ -273,48 +256,17 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         return None
 
     # ------------------------------------------------------------------
-    # 3D and top view (matplotlib Agg)
-    @staticmethod
-    def _new_figure(side: int, dpi: int):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        fig = Figure(figsize=(side / dpi, side / dpi), dpi=dpi)
-        canvas = FigureCanvasAgg(fig)
-        return fig, canvas
-
-    @staticmethod
-    def _render(fig, canvas, side: int) -> np.ndarray:
-        canvas.draw()
-        buf = np.asarray(canvas.buffer_rgba())[..., :3].copy()
-        if buf.shape[:2] != (side, side):
-            buf = cv2.resize(buf, (side, side), interpolation=cv2.INTER_AREA)
-        return buf
-
-    @staticmethod
-    def _bounds(people: List[np.ndarray]) -> Tuple[np.ndarray, float]:
-        """Centre (X, Y, Z) and half-range (mm) of a cube containing everyone."""
-        pts = [p[np.isfinite(p).all(-1)] for p in people]
-        pts = [p for p in pts if len(p)]
-        if not pts:
-            return np.array([0., 0., 4000.]), 2500.
-        allp = np.concatenate(pts, 0)
-        lo, hi = allp.min(0), allp.max(0)
-        centre = (lo + hi) / 2
-        half = max(float((hi - lo).max()) / 2 * 1.15, 1000.)
-        return centre, half
-
-    @staticmethod
-    def _panel_style(side: int) -> Tuple[float, float, float]:
-        """Font size (pt), line width and marker size of a ``side`` px matplotlib panel:
-        those of a 360 px panel (9 pt, 1.5, 5) scaled with the side."""
-        k = side / 360.
-        return max(5., min(16., 9. * k)), max(1., 1.5 * k), max(3., 5. * k)
-
+    # 3D and top view (matplotlib Agg, :mod:`mmmar.visualization.panels`)
     def _people_3d(self, data: Optional[Dict[str, np.ndarray]]
                    ) -> List[np.ndarray]:
         if data is None or data['kpts3d'] is None:
             return []
         return [p for p in data['kpts3d']]
+
+    def _labels(self, pred: Dict[str, np.ndarray], n: int) -> List[Tuple[int, tuple]]:
+        """``(id, RGB colour in [0, 1])`` of the first ``n`` predicted people."""
+        ids = [self._person_id(pred, i) for i in range(n)]
+        return [(pid, tuple(np.array(self.person_color(pid)) / 255.)) for pid in ids]
 
     def draw_3d_view(self,
                      pred: Dict[str, np.ndarray],
@@ -322,56 +274,11 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
                      gt: Optional[Dict[str, np.ndarray]] = None,
                      elev: float = 15.,
                      azim: float = -75.) -> np.ndarray:
-        """Camera-space 3D view of everyone, (side, side, 3) RGB uint8."""
-        import mpl_toolkits.mplot3d  # noqa: F401  (registers '3d')
-        fig, canvas = self._new_figure(side, self.dpi)
-        ax = fig.add_subplot(111, projection='3d')
+        """Camera-space 3D view of everyone, (side, side, 3) RGB uint8
+        (:func:`~mmmar.visualization.panels.draw_3d_panel`)."""
         people = self._people_3d(pred)
-        gt_people = self._people_3d(gt)
-        centre, half = self._bounds(people + gt_people)
-        fs, lw, _ = self._panel_style(side)
-
-        def plot(person, color, style):
-            # plot axes: x = X (right), y = Z (forward), z = -Y (up), metres
-            p = person / 1000.
-            for a, b in LIMBS:
-                if a < len(p) and b < len(p) and np.isfinite(p[[a, b]]).all():
-                    ax.plot([p[a, 0], p[b, 0]], [p[a, 2], p[b, 2]],
-                            [-p[a, 1], -p[b, 1]], style, color=color,
-                            linewidth=lw)
-
-        for person in gt_people:
-            plot(person, (0.5, 0.5, 0.5), '--')
-        for i, person in enumerate(people):
-            pid = self._person_id(pred, i)
-            color = np.array(self.person_color(pid)) / 255.
-            plot(person, color, '-')
-            root = person[ROOT if len(person) > ROOT else 0] / 1000.
-            if np.isfinite(root).all():
-                ax.text(root[0], root[2], -root[1], f'#{pid}', color=color,
-                        fontsize=fs)
-        c, h = centre / 1000., half / 1000.
-        ax.set_xlim(c[0] - h, c[0] + h)
-        ax.set_ylim(c[2] - h, c[2] + h)
-        ax.set_zlim(-c[1] - h, -c[1] + h)
-        from matplotlib.ticker import MaxNLocator
-        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):  # few ticks: labels must not overlap
-            axis.set_major_locator(MaxNLocator(4))
-        try:
-            ax.set_box_aspect((1, 1, 1))
-        except AttributeError:  # pragma: no cover - old matplotlib
-            pass
-        ax.set_xlabel('X (m)', fontsize=fs, labelpad=-4)
-        ax.set_ylabel('Z (m)', fontsize=fs, labelpad=-4)
-        ax.set_zlabel('-Y (m)', fontsize=fs, labelpad=-4)
-        ax.tick_params(labelsize=fs - 1, pad=-2)
-        ax.view_init(elev=elev, azim=azim)
-        title = 'camera space 3D'
-        if not people:
-            title += ' (no people)'
-        ax.set_title(title, fontsize=fs + 1)
-        fig.subplots_adjust(left=0, right=1, bottom=0, top=0.95)
-        return self._render(fig, canvas, side)
+        return draw_3d_panel(people, self._people_3d(gt), self._labels(pred, len(people)),
+                             side, self.dpi, elev=elev, azim=azim)
 
     def draw_top_view(self,
                       pred: Dict[str, np.ndarray],
@@ -379,61 +286,11 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
                       gt: Optional[Dict[str, np.ndarray]] = None,
                       K: Optional[np.ndarray] = None,
                       img_w: Optional[int] = None) -> np.ndarray:
-        """Bird's-eye view (X right, Z away from the camera), (side, side, 3) RGB uint8."""
-        fig, canvas = self._new_figure(side, self.dpi)
-        ax = fig.add_subplot(111)
+        """Bird's-eye view (X right, Z away from the camera), (side, side, 3) RGB uint8
+        (:func:`~mmmar.visualization.panels.draw_top_panel`)."""
         people = self._people_3d(pred)
-        gt_people = self._people_3d(gt)
-        fs, lw, ms = self._panel_style(side)
-        finite = [p[np.isfinite(p).all(-1)] for p in people + gt_people]
-        finite = [p for p in finite if len(p)]
-        if finite:
-            allp = np.concatenate(finite, 0) / 1000.
-            zmax = max(float(allp[:, 2].max()) * 1.15, 1.)
-            xabs = max(float(np.abs(allp[:, 0]).max()) * 1.15, 0.5)
-        else:
-            zmax, xabs = 8., 2.5
-        half = max(xabs, zmax / 2)
-        ax.set_xlim(-half, half)
-        ax.set_ylim(-0.03 * zmax - 0.1, max(zmax, 2 * half - 0.1))
-        # camera and its horizontal field of view
-        ax.plot([0], [0], marker='^', color='k', markersize=ms + 1)
-        if K is not None and img_w:
-            K = np.asarray(K, np.float64)
-            if K.shape == (3, 3) and K[0, 0] > 0:
-                zf = ax.get_ylim()[1]
-                for u in (0., img_w - 1.):
-                    x = (u - K[0, 2]) / K[0, 0] * zf
-                    ax.plot([0, x], [0, zf], ':', color='0.6', linewidth=1)
-
-        def plot(person, color, style):
-            p = person / 1000.
-            for a, b in LIMBS:
-                if a < len(p) and b < len(p) and np.isfinite(p[[a, b]]).all():
-                    ax.plot([p[a, 0], p[b, 0]], [p[a, 2], p[b, 2]], style,
-                            color=color, linewidth=0.8 * lw)
-
-        for person in gt_people:
-            plot(person, (0.5, 0.5, 0.5), '--')
-        for i, person in enumerate(people):
-            pid = self._person_id(pred, i)
-            color = np.array(self.person_color(pid)) / 255.
-            plot(person, color, '-')
-            root = person[ROOT if len(person) > ROOT else 0] / 1000.
-            if np.isfinite(root).all():
-                ax.plot([root[0]], [root[2]], 'o', color=color, markersize=ms)
-                ax.annotate(f'#{pid} {root[2]:.1f}m', (root[0], root[2]),
-                            textcoords='offset points', xytext=(4, 4),
-                            color=color, fontsize=fs)
-        ax.set_aspect('equal', adjustable='box')
-        ax.set_xlabel('X (m)', fontsize=fs)
-        ax.set_ylabel('Z, depth (m)', fontsize=fs)
-        ax.tick_params(labelsize=fs - 1)
-        ax.grid(True, linewidth=0.3)
-        ax.set_title('top view' + ('' if people else ' (no people)'),
-                     fontsize=fs + 1)
-        fig.tight_layout(pad=0.3)
-        return self._render(fig, canvas, side)
+        return draw_top_panel(people, self._people_3d(gt), self._labels(pred, len(people)),
+                              side, self.dpi, K=K, img_w=img_w)
 
     # ------------------------------------------------------------------
     def _upscale_overlay(self, image: np.ndarray, pred: Dict[str, np.ndarray],
@@ -516,23 +373,10 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
             with white at the bottom), or (H', W', 3) without the 3D panels; ``H' x W'`` is
             the image upscaled to ``min_overlay_size`` (the image itself by default).
         """
-        if image.ndim == 2:
-            image = np.stack([image] * 3, -1)
-        image = image[..., :3]
-        if image.dtype != np.uint8:
-            image = np.clip(image, 0, 255).astype(np.uint8)
+        image = self._as_rgb_uint8(image)
         h, w = image.shape[:2]
         draw_3d = self.default_draw_3d if draw_3d is None else draw_3d
-
-        pred = instances_to_numpy(
-            data_sample.get('pred_instances') if draw_pred else None)
-        gt = None
-        if draw_gt and 'gt_instances' in data_sample:
-            gt = instances_to_numpy(data_sample.gt_instances)
-            # ground truth 'keypoints' are 2D; 'keypoints_cam' 3D
-            if gt['n'] == 0:
-                gt = None
-
+        pred, gt = self._instances_of(data_sample, draw_pred, draw_gt)
         image, pred_2d, gt_2d = self._upscale_overlay(image, pred, gt)
         panels = [
             self.draw_overlay(image, pred_2d, kpt_thr=kpt_thr,
@@ -545,13 +389,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
             view3d = self.draw_3d_view(pred, side, gt=gt)
             top = self.draw_top_view(pred, side, gt=gt, K=K, img_w=w)
             panels += [view3d, top]
-        out_h = max(p.shape[0] for p in panels)
-        panels = [
-            p if p.shape[0] == out_h else np.concatenate(
-                [p, np.full((out_h - p.shape[0], ) + p.shape[1:], 255,
-                            np.uint8)], 0) for p in panels
-        ]
-        drawn_img = np.concatenate(panels, axis=1)
+        drawn_img = concat_panels(panels)
 
         self.set_image(drawn_img)
         if show:
@@ -561,3 +399,28 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
         else:
             self.add_image(name, drawn_img, step)
         return self.get_image()
+
+    @staticmethod
+    def _as_rgb_uint8(image: np.ndarray) -> np.ndarray:
+        """A grey or RGB(A) image as (H, W, 3) uint8 (clipped to [0, 255])."""
+        if image.ndim == 2:
+            image = np.stack([image] * 3, -1)
+        image = image[..., :3]
+        if image.dtype != np.uint8:
+            image = np.clip(image, 0, 255).astype(np.uint8)
+        return image
+
+    @staticmethod
+    def _instances_of(data_sample: PoseDataSample, draw_pred: bool, draw_gt: bool
+                      ) -> Tuple[Dict[str, np.ndarray], Optional[Dict[str, np.ndarray]]]:
+        """``(pred, gt)`` drawable fields (:func:`instances_to_numpy`); ``gt`` None when not
+        drawn or without people."""
+        pred = instances_to_numpy(
+            data_sample.get('pred_instances') if draw_pred else None)
+        gt = None
+        if draw_gt and 'gt_instances' in data_sample:
+            gt = instances_to_numpy(data_sample.gt_instances)
+            # ground truth 'keypoints' are 2D; 'keypoints_cam' 3D
+            if gt['n'] == 0:
+                gt = None
+        return pred, gt

@@ -5,7 +5,8 @@ Policy for unreadable images (documented, tested):
 * a **missing** file always raises ``FileNotFoundError`` naming the path (a wrong
   ``data_prefix`` must not silently turn into re-sampling);
 * a **corrupt** file -- undecodable bytes, a JPEG without its end-of-image marker (cv2 would
-  return a partly grey image with only a warning, i.e. a silently wrong sample), or a decoded
+  return a partly grey image with only a warning, i.e. a silently wrong sample; the checks of
+  :func:`~mmmar.datasets.transforms.image_io.decode_image_bytes`), or a decoded
   size that differs from the annotated ``width``/``height`` -- is, with ``on_corrupt='skip'``
   (default), logged with its path and counted in ``MARLoadImage.num_skipped`` (per process) and
   the transform returns ``None``: mmengine's ``BaseDataset`` then re-samples another index
@@ -17,13 +18,14 @@ import os.path as osp
 from typing import Optional
 
 import cv2
-import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmengine.logging import print_log
 
 from mmpose.registry import TRANSFORMS
+
+from .image_io import ImageDecodeError, decode_image_bytes
 
 
 def segs_to_mask(segs, h: int, w: int) -> np.ndarray:
@@ -107,19 +109,10 @@ class MARLoadImage(BaseTransform):
             buf = fileio.get(path, backend_args=self.backend_args)
         except FileNotFoundError:
             raise FileNotFoundError(f'MARLoadImage: image file not found: {path}')
-        if len(buf) == 0:
-            return None, 'empty file'
-        if self.check_jpeg_eoi and buf[:2] == b'\xff\xd8':
-            tail = buf[-4096:].rstrip(b'\x00\r\n ')
-            if not tail.endswith(b'\xff\xd9'):
-                return None, 'truncated JPEG (no end-of-image marker)'
         try:
-            img = mmcv.imfrombytes(buf, flag='color', backend=self.imdecode_backend)
-        except Exception as e:  # noqa: BLE001
-            return None, f'decoding failed: {e}'
-        if img is None or img.size == 0:
-            return None, 'undecodable image data'
-        return img, ''
+            return decode_image_bytes(buf, self.check_jpeg_eoi, self.imdecode_backend), ''
+        except ImageDecodeError as e:
+            return None, str(e)
 
     def transform(self, results: dict) -> Optional[dict]:
         if isinstance(results.get('img'), np.ndarray):

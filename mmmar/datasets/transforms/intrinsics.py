@@ -3,16 +3,15 @@
 mmpose's ``MMPoseInferencer`` / ``Pose2DInferencer`` feed only ``img`` / ``img_path`` into
 the test pipeline, while the MAR head needs ``cam_param['K']``. With
 ``dict(type='MARDefaultIntrinsics')`` right after the image loading in a MAR test pipeline,
-such inputs get :func:`mmmar.apis.intrinsics.default_intrinsics` (60 degree horizontal field
-of view); samples that already carry ``cam_param`` (datasets, :class:`MARInferencer`) are
-left unchanged.
+such inputs get :func:`mmmar.geometry.camera.default_intrinsics` (60 degree horizontal field
+of view); samples that already carry ``cam_param`` (datasets,
+:class:`mmmar.apis.MARInferencer`) are left unchanged.
 """
-import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmpose.registry import TRANSFORMS
-
-from .intrinsics import DEFAULT_FOV_DEG, default_intrinsics
+from mmmar.geometry.camera import DEFAULT_FOV_DEG, default_intrinsics
+from mmmar.structures.cam_param import cam_param_from_K
 
 __all__ = ['MARDefaultIntrinsics']
 
@@ -21,10 +20,16 @@ __all__ = ['MARDefaultIntrinsics']
 class MARDefaultIntrinsics(BaseTransform):
     """Add ``cam_param = dict(K, f, c)`` from the image size when it is missing.
 
-    Required Keys: img (or img_shape)
+    Required Keys:
 
-    Added Keys: cam_param (when missing), intrinsics_source (``'default-fov60'`` when
-    added, ``'given'`` otherwise)
+        - img (or img_shape)
+        - cam_param (optional; kept when it has a ``K``)
+
+    Added Keys:
+
+        - cam_param (when missing): ``dict(K (3, 3) float32, f=(fx, fy), c=(cx, cy))``
+          (:func:`mmmar.structures.cam_param.cam_param_from_K`)
+        - intrinsics_source: ``'default-fov60'`` when added, ``'given'`` otherwise
 
     Args:
         fov_deg (float): Horizontal field of view of the default. Defaults to 60.
@@ -42,11 +47,7 @@ class MARDefaultIntrinsics(BaseTransform):
             h, w = results['img'].shape[:2]
         else:
             h, w = results['img_shape'][:2]
-        K = default_intrinsics(w, h, self.fov_deg)
-        results['cam_param'] = dict(
-            K=K,
-            f=np.array([K[0, 0], K[1, 1]], np.float32),
-            c=np.array([K[0, 2], K[1, 2]], np.float32))
+        results['cam_param'] = cam_param_from_K(default_intrinsics(w, h, self.fov_deg))
         results['intrinsics_source'] = f'default-fov{self.fov_deg:g}'
         return results
 
