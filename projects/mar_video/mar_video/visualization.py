@@ -8,6 +8,7 @@ import numpy as np
 
 from mmmar.structures.skeleton import NUM_JOINTS
 from mmmar.visualization import MARPose3DVisualizer
+from mmmar.visualization.panels import concat_panels
 
 from .registry import VISUALIZERS
 
@@ -73,12 +74,7 @@ class MARVideoVisualizer(MARPose3DVisualizer):
             self.draw_3d_view(pred, side, gt=anchors),
             self.draw_top_view(pred, side, gt=anchors, K=K, img_w=w)
         ]
-        out_h = max(p.shape[0] for p in panels)
-        panels = [
-            np.concatenate([p, np.full((out_h - p.shape[0], ) + p.shape[1:], 255,
-                                       np.uint8)], 0) for p in panels
-        ]
-        return np.concatenate(panels, axis=1)
+        return concat_panels(panels)
 
 
 def view_bounds(poses: np.ndarray, margin: float = 300.0
