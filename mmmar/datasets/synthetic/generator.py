@@ -38,6 +38,7 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from mmmar.geometry import intrinsics_matrix
 from mmmar.structures.skeleton import LIMBS, NUM_JOINTS, ROOT
 from .benchmark import HEAD_EXPONENT, V2_ROOT_U, V2_ROOT_V, sample_body_scales
 
@@ -182,8 +183,9 @@ def sample_poses(rng: np.random.Generator, num: int,
     return pos
 
 
-def make_K(fx, fy, cx, cy) -> np.ndarray:
-    return np.array([[fx, 0., cx], [0., fy, cy], [0., 0., 1.]], dtype=np.float64)
+#: ``K = [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]`` (float64 for scalars), the geometry's
+#: :func:`~mmmar.geometry.intrinsics_matrix`.
+make_K = intrinsics_matrix
 
 
 def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from mmmar.structures.cam_param import cam_param_from_K
 from mmmar.structures.skeleton import ROOT
 from .benchmark import focal_from_fov, stratified_uniform
 from .generator import make_K, project, render_image
@@ -102,7 +103,8 @@ def _person_annotations(poses, vis, K, img_id, ann_id, w, h) -> List[dict]:
 def _image_entry(img_id: int, file_name: str, w: int, h: int, K: np.ndarray, seq_name: str,
                  frame_idx: int) -> dict:
     """The ``images[i]`` entry of the JSON (see the module docstring)."""
-    fx, fy, cx, cy = float(K[0, 0]), float(K[1, 1]), float(K[0, 2]), float(K[1, 2])
+    cam = cam_param_from_K(K)
+    (fx, fy), (cx, cy) = cam['f'], cam['c']
     return dict(id=img_id, file_name=file_name, width=w, height=h, f=[fx, fy], c=[cx, cy],
                 intrinsic=[fx, fy, cx, cy], seq_name=seq_name, frame_idx=frame_idx)
 
