@@ -32,9 +32,11 @@ An image with nobody in it has N = 0 arrays with the same trailing shapes. It is
 number of filtered images is logged and kept in ``self.num_filtered_empty``.
 """
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Union
+from collections import defaultdict
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmengine.fileio import load
 from mmengine.logging import print_log
 
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
@@ -43,28 +45,53 @@ from mmmar.structures.skeleton import NUM_JOINTS
 from .metainfo import MUPOTS3D_METAINFO_FILE
 
 
-def make_cam_param(fx, fy, cx, cy) -> dict:
-    """``cam_param`` dict of the data contract (``K`` authoritative)."""
-    K = np.array([[fx, 0., cx], [0., fy, cy], [0., 0., 1.]], dtype=np.float32)
-    return dict(K=K, f=(float(fx), float(fy)), c=(float(cx), float(cy)))
+def pack_instances(bbox: np.ndarray,
+                   keypoints: np.ndarray,
+                   keypoints_visible: np.ndarray,
+                   keypoints_valid: np.ndarray,
+                   keypoints_cam: Optional[np.ndarray],
+                   has_depth: bool,
+                   ids: list) -> dict:
+    """The instance arrays of an image's N people (see the module docstring).
+
+    Args:
+        bbox (np.ndarray): (N, 4) float32 xyxy pixels.
+        keypoints (np.ndarray): (N, 17, 2) float32 pixels.
+        keypoints_visible (np.ndarray): (N, 17) float32.
+        keypoints_valid (np.ndarray): (N, 17) float32.
+        keypoints_cam (np.ndarray, optional): (N, 17, 3) float32 mm; ``None``: unknown (zeros).
+        has_depth (bool): whether the people's 3D is known.
+        ids (list): annotation ids.
+
+    Returns:
+        dict: ``bbox``, ``bbox_score`` (ones), ``keypoints``, ``keypoints_visible``,
+        ``keypoints_valid``, ``keypoints_cam``, ``has_depth``, ``id``, ``category_id`` (ones),
+        ``iscrowd`` (zeros), ``num_keypoints`` (visible joints), ``area`` (of the bbox).
+    """
+    n = len(bbox)
+    if keypoints_cam is None:
+        keypoints_cam = np.zeros((n, NUM_JOINTS, 3), np.float32)
+    return dict(
+        bbox=bbox,
+        bbox_score=np.ones(n, np.float32),
+        keypoints=keypoints,
+        keypoints_visible=keypoints_visible,
+        keypoints_valid=keypoints_valid,
+        keypoints_cam=keypoints_cam,
+        has_depth=np.full(n, float(has_depth), np.float32),
+        id=ids,
+        category_id=np.ones(n, np.int64),
+        iscrowd=np.zeros(n, np.int64),
+        num_keypoints=keypoints_visible.sum(1).astype(np.int64),
+        area=((bbox[:, 2] - bbox[:, 0]) * (bbox[:, 3] - bbox[:, 1])).astype(np.float32),
+    )
 
 
 def empty_instances() -> dict:
     """Instance arrays for an image with nobody (N = 0, right trailing shapes)."""
-    return dict(
-        bbox=np.zeros((0, 4), np.float32),
-        bbox_score=np.zeros((0, ), np.float32),
-        keypoints=np.zeros((0, NUM_JOINTS, 2), np.float32),
-        keypoints_visible=np.zeros((0, NUM_JOINTS), np.float32),
-        keypoints_valid=np.zeros((0, NUM_JOINTS), np.float32),
-        keypoints_cam=np.zeros((0, NUM_JOINTS, 3), np.float32),
-        has_depth=np.zeros((0, ), np.float32),
-        id=[],
-        category_id=np.zeros((0, ), np.int64),
-        iscrowd=np.zeros((0, ), np.int64),
-        num_keypoints=np.zeros((0, ), np.int64),
-        area=np.zeros((0, ), np.float32),
-    )
+    no_joints = np.zeros((0, NUM_JOINTS), np.float32)
+    return pack_instances(np.zeros((0, 4), np.float32), np.zeros((0, NUM_JOINTS, 2), np.float32),
+                          no_joints, no_joints.copy(), None, False, [])
 
 
 def inside_image(kpts: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -168,6 +195,48 @@ class MARBaseDataset(BaseCocoStyleDataset):
                 f'visible joints ({self.ann_file})',
                 logger='current')
         return kept
+
+    def _load_coco_style(self, keep: Optional[Callable[[dict], bool]] = None
+                         ) -> Tuple[List[dict], Dict[object, List[dict]]]:
+        """Read a COCO-style JSON annotation file (``images`` and ``annotations``).
+
+        Args:
+            keep (callable, optional): only the annotations it accepts are grouped.
+
+        Returns:
+            tuple: the ``images`` list and the annotations grouped by ``image_id``
+            (a ``defaultdict(list)``).
+        """
+        data = load(self.ann_file)
+        for key in ('images', 'annotations'):
+            if not isinstance(data, dict) or key not in data:
+                raise self._field_error('top level', key)
+        anns_by_img = defaultdict(list)
+        for i, ann in enumerate(data['annotations']):
+            if keep is not None and not keep(ann):
+                continue
+            if 'image_id' not in ann:
+                raise self._field_error(f'annotation #{i} (id={ann.get("id")})', 'image_id')
+            anns_by_img[ann['image_id']].append(ann)
+        return data['images'], anns_by_img
+
+    def _check_image(self, img: dict, index: int) -> str:
+        """Raise if the ``index``-th image entry lacks a field every image needs; returns
+        the entry's name for further error messages."""
+        what = f'image #{index} (id={img.get("id")})'
+        for key in ('id', 'file_name', 'width', 'height'):
+            if key not in img:
+                raise self._field_error(what, key)
+        return what
+
+    def _image_info(self, img: dict, w: int, h: int, cam_param: dict) -> dict:
+        """The per-image keys of a data info from a checked image entry."""
+        return dict(
+            img_id=img['id'],
+            img_path=osp.join(self.data_prefix['img'], img['file_name']),
+            ann_img_shape=(h, w),
+            cam_param=cam_param,
+        )
 
     def _field_error(self, what: str, field: str, msg: str = 'is missing'):
         return KeyError(f'{self.__class__.__name__}: {self.ann_file}: {what}: field '

@@ -15,17 +15,14 @@ pelvis = mid-hips when both are labelled; head_top, spine and head unknown).
 * Only ``category_id == 1`` (person) annotations are read. Images without a person instance
   are kept with N = 0 (see ``filter_cfg=dict(filter_empty_gt=True)`` for training).
 """
-import os.path as osp
-from collections import defaultdict
 from typing import List
 
 import numpy as np
-from mmengine.fileio import load
 
 from mmpose.registry import DATASETS
-from mmmar.structures.skeleton import NUM_JOINTS
+from mmmar.structures.cam_param import make_cam_param
 
-from .base_mar_dataset import MARBaseDataset, empty_instances, inside_image, make_cam_param
+from .base_mar_dataset import MARBaseDataset, empty_instances, inside_image, pack_instances
 from .joint_mappings import COCO_TO_MAR, map_joints
 
 
@@ -36,31 +33,15 @@ class CocoMARDataset(MARBaseDataset):
     DATA_SOURCE = 'coco'
 
     def _load_bottomup(self) -> List[dict]:
-        data = load(self.ann_file)
-        for key in ('images', 'annotations'):
-            if not isinstance(data, dict) or key not in data:
-                raise self._field_error('top level', key)
-        anns_by_img = defaultdict(list)
-        for i, ann in enumerate(data['annotations']):
-            if ann.get('category_id', 1) != 1:
-                continue
-            if 'image_id' not in ann:
-                raise self._field_error(f'annotation #{i} (id={ann.get("id")})', 'image_id')
-            anns_by_img[ann['image_id']].append(ann)
+        images, anns_by_img = self._load_coco_style(
+            keep=lambda ann: ann.get('category_id', 1) == 1)
         data_list = []
-        for i, img in enumerate(data['images']):
-            what = f'image #{i} (id={img.get("id")})'
-            for key in ('id', 'file_name', 'width', 'height'):
-                if key not in img:
-                    raise self._field_error(what, key)
+        for i, img in enumerate(images):
+            self._check_image(img, i)
             w, h = int(img['width']), int(img['height'])
             f = float(max(w, h))
-            info = dict(
-                img_id=img['id'],
-                img_path=osp.join(self.data_prefix['img'], img['file_name']),
-                ann_img_shape=(h, w),
-                cam_param=make_cam_param(f, f, (w - 1) / 2.0, (h - 1) / 2.0),
-            )
+            info = self._image_info(img, w, h,
+                                    make_cam_param(f, f, (w - 1) / 2.0, (h - 1) / 2.0))
             instances, invalid_segs = self._parse_anns(anns_by_img.get(img['id'], []), w, h)
             info.update(instances)
             info['invalid_segs'] = invalid_segs
@@ -96,21 +77,7 @@ class CocoMARDataset(MARBaseDataset):
             ids.append(ann.get('id'))
         if not kps:
             return empty_instances(), invalid_segs
-        n = len(kps)
         keypoints, valid = map_joints(np.stack(kps), np.stack(vs), COCO_TO_MAR)
         visible = valid * inside_image(keypoints, w, h)
-        bbox = np.asarray(boxes, np.float32).reshape(n, 4)
-        return dict(
-            bbox=bbox,
-            bbox_score=np.ones(n, np.float32),
-            keypoints=keypoints,
-            keypoints_visible=visible,
-            keypoints_valid=valid,
-            keypoints_cam=np.zeros((n, NUM_JOINTS, 3), np.float32),
-            has_depth=np.zeros(n, np.float32),
-            id=ids,
-            category_id=np.ones(n, np.int64),
-            iscrowd=np.zeros(n, np.int64),
-            num_keypoints=visible.sum(1).astype(np.int64),
-            area=((bbox[:, 2] - bbox[:, 0]) * (bbox[:, 3] - bbox[:, 1])).astype(np.float32),
-        ), invalid_segs
+        bbox = np.asarray(boxes, np.float32).reshape(len(kps), 4)
+        return pack_instances(bbox, keypoints, visible, valid, None, False, ids), invalid_segs

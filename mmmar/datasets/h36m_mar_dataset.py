@@ -3,8 +3,9 @@
 Input (``tools/dataset_converters/preprocess_h36m.py`` of mmpose): an ``.npz`` with
 ``imgname`` (e.g. ``'S1/S1_Directions_1.54138969/S1_Directions_1.54138969_000001.jpg'``),
 ``center`` (N, 2), ``scale`` (N,), ``part`` (N, 17, 3: px + visibility), ``S`` (N, 17, 4:
-camera-space **metres** + visibility), H36M-17 joint order; and ``cameras.pkl`` (``camera_param_file``)
-keyed ``(subject, camera_id)`` with ``f`` (2, 1), ``c`` (2, 1), ``w``, ``h``.
+camera-space **metres** + visibility), H36M-17 joint order; and ``cameras.pkl``
+(``camera_param_file``) keyed ``(subject, camera_id)`` with ``f`` (2, 1), ``c`` (2, 1), ``w``,
+``h``.
 
 Protocol 2: train subjects S1, S5, S6, S7, S8 every 5th frame; test subjects S9, S11 every 64th
 frame (``subjects`` / ``frame_stride`` override; a frame is kept when
@@ -24,9 +25,10 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from mmpose.registry import DATASETS
+from mmmar.structures.cam_param import make_cam_param
 from mmmar.structures.skeleton import NUM_JOINTS
 
-from .base_mar_dataset import MARBaseDataset, inside_image, make_cam_param
+from .base_mar_dataset import MARBaseDataset, inside_image, pack_instances
 from .joint_mappings import H36M_TO_MAR
 
 _NAME_RE = re.compile(r'(S\d+)_(.+)\.(\d+)_(\d+)\.\w+$')
@@ -77,24 +79,9 @@ class H36MMARDataset(MARBaseDataset):
                                     f'{self.camera_param_file!r}')
         with open(self.camera_param_file, 'rb') as f:
             cameras = pickle.load(f)
-        data = np.load(self.ann_file)
-        for key in ('imgname', 'S') + (('part', ) if self.keypoints_2d == 'part' else ()):
-            if key not in data.files:
-                raise self._field_error('npz', key)
-        names = data['imgname']
-        S = np.asarray(data['S'], np.float64)
-        if S.ndim != 3 or S.shape[1] != 17 or S.shape[2] not in (3, 4):
-            raise ValueError(f'{self.__class__.__name__}: {self.ann_file}: field "S" has '
-                             f'shape {S.shape}, expected (N, 17, 4) (H36M-17 joints)')
-        part = np.asarray(data['part'], np.float64) if 'part' in data.files else None
-        if part is not None and (part.ndim != 3 or part.shape[1] != 17):
-            raise ValueError(f'{self.__class__.__name__}: {self.ann_file}: field "part" has '
-                             f'shape {part.shape}, expected (N, 17, 3)')
-        center = data['center'] if 'center' in data.files else None
-        scale = data['scale'] if 'scale' in data.files else None
-        idx = np.asarray(H36M_TO_MAR)
+        arrays = self._load_npz()
         data_list = []
-        for i, name in enumerate(names):
+        for i, name in enumerate(arrays['imgname']):
             name = str(name)
             m = _NAME_RE.search(osp.basename(name))
             if not m:
@@ -106,49 +93,63 @@ class H36MMARDataset(MARBaseDataset):
             if (subj, cam_id) not in cameras:
                 raise KeyError(f'{self.__class__.__name__}: {self.camera_param_file}: no camera '
                                f'({subj!r}, {cam_id!r}) for imgname[{i}] {name!r}')
-            cam = cameras[(subj, cam_id)]
-            fx, fy = [float(v) for v in np.asarray(cam['f']).reshape(-1)[:2]]
-            cx, cy = [float(v) for v in np.asarray(cam['c']).reshape(-1)[:2]]
-            w, h = int(cam.get('w', 1000)), int(cam.get('h', 1002))
-            cam_param = make_cam_param(fx, fy, cx, cy)
-            xyz = (S[i, idx, :3] * 1000.0).astype(np.float32)[None]  # mm
-            s_vis = S[i, idx, 3] if S.shape[2] == 4 else np.ones(NUM_JOINTS)
-            if self.keypoints_2d == 'projected':
-                p = xyz[0].astype(np.float64) @ cam_param['K'].astype(np.float64).T
-                kp = (p[:, :2] / p[:, 2:3]).astype(np.float32)[None]
-                vis2d = s_vis
-            else:
-                kp = part[i, idx, :2].astype(np.float32)[None]
-                vis2d = part[i, idx, 2]
-            valid = (np.asarray(vis2d)[None] > 0).astype(np.float32)
-            visible = valid * inside_image(kp, w, h)
-            if center is not None and scale is not None:
-                c, s = np.asarray(center[i], np.float32), float(scale[i]) * 100.0
-                bbox = np.array([[c[0] - s, c[1] - s, c[0] + s, c[1] + s]], np.float32)
-            else:
-                bbox = np.concatenate([kp[0].min(0), kp[0].max(0)])[None].astype(np.float32)
-            data_list.append(dict(
-                img_id=i,
-                img_path=osp.join(self.data_prefix['img'], name),
-                # no ann_img_shape: cameras.pkl's w/h are nominal (the mmpose fixture has a
-                # 1000 x 1002 frame from a 1000 x 1000 camera), so the loader does not check it
-                cam_param=cam_param,
-                bbox=bbox,
-                bbox_score=np.ones(1, np.float32),
-                keypoints=kp,
-                keypoints_visible=visible,
-                keypoints_valid=valid,
-                keypoints_cam=xyz,
-                has_depth=np.ones(1, np.float32),
-                id=[i],
-                category_id=np.ones(1, np.int64),
-                iscrowd=np.zeros(1, np.int64),
-                num_keypoints=visible.sum(1).astype(np.int64),
-                area=((bbox[:, 2] - bbox[:, 0]) * (bbox[:, 3] - bbox[:, 1])).astype(
-                    np.float32),
-                seq_name=f'{subj}_{action}.{cam_id}',
-                frame_idx=frame,
-                subject=subj,
-                camera_id=cam_id,
-            ))
+            info = self._frame_info(arrays, i, name, cameras[(subj, cam_id)])
+            info.update(seq_name=f'{subj}_{action}.{cam_id}', frame_idx=frame, subject=subj,
+                        camera_id=cam_id)
+            data_list.append(info)
         return data_list
+
+    def _load_npz(self) -> dict:
+        """The checked arrays of the npz: ``imgname``, ``S`` (float64), ``part`` (float64 or
+        ``None``), ``center`` and ``scale`` (or ``None``)."""
+        data = np.load(self.ann_file)
+        for key in ('imgname', 'S') + (('part', ) if self.keypoints_2d == 'part' else ()):
+            if key not in data.files:
+                raise self._field_error('npz', key)
+        S = np.asarray(data['S'], np.float64)
+        if S.ndim != 3 or S.shape[1] != 17 or S.shape[2] not in (3, 4):
+            raise ValueError(f'{self.__class__.__name__}: {self.ann_file}: field "S" has '
+                             f'shape {S.shape}, expected (N, 17, 4) (H36M-17 joints)')
+        part = np.asarray(data['part'], np.float64) if 'part' in data.files else None
+        if part is not None and (part.ndim != 3 or part.shape[1] != 17):
+            raise ValueError(f'{self.__class__.__name__}: {self.ann_file}: field "part" has '
+                             f'shape {part.shape}, expected (N, 17, 3)')
+        return dict(
+            imgname=data['imgname'],
+            S=S,
+            part=part,
+            center=data['center'] if 'center' in data.files else None,
+            scale=data['scale'] if 'scale' in data.files else None)
+
+    def _frame_info(self, arrays: dict, i: int, name: str, cam: dict) -> dict:
+        """The data info of the ``i``-th npz frame (image ``name``, camera ``cam``) without
+        its sequence keys."""
+        idx = np.asarray(H36M_TO_MAR)
+        fx, fy = [float(v) for v in np.asarray(cam['f']).reshape(-1)[:2]]
+        cx, cy = [float(v) for v in np.asarray(cam['c']).reshape(-1)[:2]]
+        w, h = int(cam.get('w', 1000)), int(cam.get('h', 1002))
+        cam_param = make_cam_param(fx, fy, cx, cy)
+        S = arrays['S']
+        xyz = (S[i, idx, :3] * 1000.0).astype(np.float32)[None]  # mm
+        s_vis = S[i, idx, 3] if S.shape[2] == 4 else np.ones(NUM_JOINTS)
+        if self.keypoints_2d == 'projected':
+            p = xyz[0].astype(np.float64) @ cam_param['K'].astype(np.float64).T
+            kp = (p[:, :2] / p[:, 2:3]).astype(np.float32)[None]
+            vis2d = s_vis
+        else:
+            kp = arrays['part'][i, idx, :2].astype(np.float32)[None]
+            vis2d = arrays['part'][i, idx, 2]
+        valid = (np.asarray(vis2d)[None] > 0).astype(np.float32)
+        visible = valid * inside_image(kp, w, h)
+        if arrays['center'] is not None and arrays['scale'] is not None:
+            c, s = np.asarray(arrays['center'][i], np.float32), float(arrays['scale'][i]) * 100.0
+            bbox = np.array([[c[0] - s, c[1] - s, c[0] + s, c[1] + s]], np.float32)
+        else:
+            bbox = np.concatenate([kp[0].min(0), kp[0].max(0)])[None].astype(np.float32)
+        return dict(
+            img_id=i,
+            img_path=osp.join(self.data_prefix['img'], name),
+            # no ann_img_shape: cameras.pkl's w/h are nominal (the mmpose fixture has a
+            # 1000 x 1002 frame from a 1000 x 1000 camera), so the loader does not check it
+            cam_param=cam_param,
+            **pack_instances(bbox, kp, visible, valid, xyz, True, [i]))

@@ -24,17 +24,16 @@ file, for the metric) and ``keypoints_univ`` (N, 17, 3) when every annotation of
 """
 import os.path as osp
 import re
-from collections import defaultdict
 from typing import List
 
 import numpy as np
-from mmengine.fileio import load
 
 from mmpose.registry import DATASETS
 from mmmar.evaluation.functional import univ_key
+from mmmar.structures.cam_param import make_cam_param
 from mmmar.structures.skeleton import NUM_JOINTS
 
-from .base_mar_dataset import MARBaseDataset, empty_instances, inside_image, make_cam_param
+from .base_mar_dataset import MARBaseDataset, empty_instances, inside_image, pack_instances
 
 _SEQ_RE = re.compile(r'(TS\d+)')
 
@@ -49,17 +48,9 @@ class MuCo3DHPDataset(MARBaseDataset):
     KEEP_RAW_ANN = False
 
     def _load_bottomup(self) -> List[dict]:
-        data = load(self.ann_file)
-        for key in ('images', 'annotations'):
-            if not isinstance(data, dict) or key not in data:
-                raise self._field_error('top level', key)
-        anns_by_img = defaultdict(list)
-        for i, ann in enumerate(data['annotations']):
-            if 'image_id' not in ann:
-                raise self._field_error(f'annotation #{i} (id={ann.get("id")})', 'image_id')
-            anns_by_img[ann['image_id']].append(ann)
+        images, anns_by_img = self._load_coco_style()
         data_list = []
-        for i, img in enumerate(data['images']):
+        for i, img in enumerate(images):
             info = self._parse_image(img, i, anns_by_img.get(img.get('id'), []))
             if info is not None:
                 data_list.append(info)
@@ -67,10 +58,7 @@ class MuCo3DHPDataset(MARBaseDataset):
 
     # ------------------------------------------------------------------------------------
     def _parse_image(self, img: dict, index: int, anns: List[dict]) -> dict:
-        what = f'image #{index} (id={img.get("id")})'
-        for key in ('id', 'file_name', 'width', 'height'):
-            if key not in img:
-                raise self._field_error(what, key)
+        what = self._check_image(img, index)
         if 'f' in img and 'c' in img:
             fx, fy = [float(v) for v in np.asarray(img['f'], np.float64).reshape(-1)[:2]]
             cx, cy = [float(v) for v in np.asarray(img['c'], np.float64).reshape(-1)[:2]]
@@ -83,12 +71,7 @@ class MuCo3DHPDataset(MARBaseDataset):
         else:
             raise self._field_error(what, 'f/c', 'is missing (nor "intrinsic" given)')
         w, h = int(img['width']), int(img['height'])
-        info = dict(
-            img_id=img['id'],
-            img_path=osp.join(self.data_prefix['img'], img['file_name']),
-            ann_img_shape=(h, w),
-            cam_param=make_cam_param(fx, fy, cx, cy),
-        )
+        info = self._image_info(img, w, h, make_cam_param(fx, fy, cx, cy))
         info.update(self._parse_anns(anns, w, h))
         self._add_extra(info, img, anns)
         return info
@@ -141,21 +124,11 @@ class MuCo3DHPDataset(MARBaseDataset):
         keypoints = np.stack(imgs).astype(np.float32)
         visible = (np.stack(viss) > 0).astype(np.float32) * inside_image(keypoints, w, h)
         bbox = np.asarray(bboxes, np.float32).reshape(n, 4)
-        return dict(
-            bbox=bbox,
-            bbox_score=np.ones(n, np.float32),
-            keypoints=keypoints,
-            keypoints_visible=visible,
-            keypoints_valid=np.ones((n, NUM_JOINTS), np.float32),
-            keypoints_cam=np.stack(cams).astype(np.float32),
-            has_depth=np.ones(n, np.float32),
-            id=[a.get('id') for a in anns],
-            category_id=np.ones(n, np.int64),
-            iscrowd=np.zeros(n, np.int64),
-            num_keypoints=visible.sum(1).astype(np.int64),
-            area=((bbox[:, 2] - bbox[:, 0]) * (bbox[:, 3] - bbox[:, 1])).astype(np.float32),
-            _valid_anns=anns,
-        )
+        instances = pack_instances(bbox, keypoints, visible, np.ones((n, NUM_JOINTS), np.float32),
+                                   np.stack(cams).astype(np.float32), True,
+                                   [a.get('id') for a in anns])
+        instances['_valid_anns'] = anns
+        return instances
 
     def _add_extra(self, info: dict, img: dict, anns: List[dict]):
         info.pop('_valid_anns', None)

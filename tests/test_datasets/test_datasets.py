@@ -250,3 +250,29 @@ def test_synthetic_loads_as_mupots_and_muco(synth):
                            test_mode=True).get_data_info(0)
     assert info['seq_name'] == 'TS1' and info['frame_idx'] == 0
     np.testing.assert_allclose(info['keypoints_univ'], info['keypoints_cam'])
+
+
+def test_instance_builders_and_cam_param():
+    from mmmar.datasets import empty_instances, make_cam_param, pack_instances
+    from mmmar.structures import cam_param as cam_param_mod
+    assert make_cam_param is cam_param_mod.make_cam_param
+    cam = make_cam_param(500., 510., 255.5, 191.5)
+    assert cam['K'].dtype == np.float32 and cam['f'] == (500., 510.) and cam['c'] == (255.5, 191.5)
+    empty = empty_instances()
+    assert empty['bbox'].shape == (0, 4) and empty['keypoints'].shape == (0, NUM_JOINTS, 2)
+    assert empty['keypoints_cam'].shape == (0, NUM_JOINTS, 3) and empty['id'] == []
+    for key in ('bbox', 'bbox_score', 'keypoints', 'keypoints_visible', 'keypoints_valid',
+                'keypoints_cam', 'has_depth', 'area'):
+        assert empty[key].dtype == np.float32, key
+    for key in ('category_id', 'iscrowd', 'num_keypoints'):
+        assert empty[key].dtype == np.int64 and empty[key].shape == (0, ), key
+    vis = np.zeros((2, NUM_JOINTS), np.float32)
+    vis[0, :3] = 1
+    inst = pack_instances(np.array([[0, 0, 10, 20], [5, 5, 6, 8]], np.float32),
+                          np.zeros((2, NUM_JOINTS, 2), np.float32), vis, np.ones_like(vis),
+                          None, True, [7, 8])
+    assert list(inst) == list(empty)
+    np.testing.assert_array_equal(inst['num_keypoints'], [3, 0])
+    np.testing.assert_array_equal(inst['area'], [200., 3.])
+    np.testing.assert_array_equal(inst['has_depth'], [1., 1.])
+    assert inst['keypoints_cam'].shape == (2, NUM_JOINTS, 3) and not inst['keypoints_cam'].any()

@@ -294,3 +294,19 @@ def test_photometric_distortion_registered():
     assert out['img'].shape == (8, 8, 3)
     for name in ('MARLoadImage', 'MARRandomAffine', 'MARRandomFlip', 'MARResizePad'):
         assert TRANSFORMS.get(name) is not None
+
+
+def test_affine_and_flip_keep_extra_cam_param_keys():
+    from mmmar.datasets.transforms.mar_transforms import apply_affine, flip_results
+    K = np.array([[500., 0., 60.], [0., 510., 40.], [0., 0., 1.]], np.float32)
+    res = dict(img=np.zeros((80, 120, 3), np.uint8),
+               cam_param=dict(K=K, f=(500., 510.), c=(60., 40.), dist='kept'))
+    A = np.array([[0.5, 0.1, 3.], [-0.1, 0.5, 2.]])
+    apply_affine(res, A, (64, 48))
+    flip_results(res)
+    cam = res['cam_param']
+    assert cam['dist'] == 'kept' and list(cam) == ['K', 'f', 'c', 'dist']
+    assert cam['K'].dtype == np.float32
+    assert cam['f'] == (float(cam['K'][0, 0]), float(cam['K'][1, 1]))
+    assert cam['c'] == (float(cam['K'][0, 2]), float(cam['K'][1, 2]))
+    assert res['ori_cam_param']['dist'] == 'kept'

@@ -38,29 +38,32 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmmar.structures.skeleton import LIMBS, NUM_JOINTS, PARENTS, ROOT
+from mmmar.geometry import intrinsics_matrix
+from mmmar.structures.skeleton import LIMBS, NUM_JOINTS, ROOT
 from .benchmark import HEAD_EXPONENT, V2_ROOT_U, V2_ROOT_V, sample_body_scales
 
 # ----------------------------------------------------------------------------------------
 # body model
 # ----------------------------------------------------------------------------------------
+
+
+def _limb_pair_offsets(dx: int, dy: int, upper: int, lower: int) -> list:
+    """Rest offsets of a right limb (root joint at ``(-dx, dy)`` from its parent, then two
+    bones of lengths ``upper`` and ``lower`` straight down) followed by its mirror, the left
+    limb (root joint at ``(dx, dy)``)."""
+    bones = [[0, upper, 0], [0, lower, 0]]
+    return [[-dx, dy, 0]] + bones + [[dx, dy, 0]] + bones
+
+
 #: Rest offset of each joint from its parent (mm) in the body frame of a person facing the
 #: camera (X right in the image = the person's left, Y down, Z away from the camera).
 _REST_OFFSETS = np.array([
     [0, -115, 0],  # 0 head_top   <- head
     [0, -255, 0],  # 1 neck       <- spine
-    [-170, 15, 0],  # 2 r_shoulder <- neck
-    [0, 290, 0],  # 3 r_elbow
-    [0, 255, 0],  # 4 r_wrist
-    [170, 15, 0],  # 5 l_shoulder
-    [0, 290, 0],  # 6 l_elbow
-    [0, 255, 0],  # 7 l_wrist
-    [-110, 25, 0],  # 8 r_hip      <- pelvis
-    [0, 435, 0],  # 9 r_knee
-    [0, 420, 0],  # 10 r_ankle
-    [110, 25, 0],  # 11 l_hip
-    [0, 435, 0],  # 12 l_knee
-    [0, 420, 0],  # 13 l_ankle
+    # 2-7: r_shoulder (<- neck), r_elbow, r_wrist, l_shoulder (<- neck), l_elbow, l_wrist
+    *_limb_pair_offsets(170, 15, 290, 255),
+    # 8-13: r_hip (<- pelvis), r_knee, r_ankle, l_hip (<- pelvis), l_knee, l_ankle
+    *_limb_pair_offsets(110, 25, 435, 420),
     [0, 0, 0],  # 14 pelvis (root)
     [0, -225, 0],  # 15 spine      <- pelvis
     [0, -105, -15],  # 16 head       <- neck
@@ -180,8 +183,9 @@ def sample_poses(rng: np.random.Generator, num: int,
     return pos
 
 
-def make_K(fx, fy, cx, cy) -> np.ndarray:
-    return np.array([[fx, 0., cx], [0., fy, cy], [0., 0., 1.]], dtype=np.float64)
+#: ``K = [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]`` (float64 for scalars), the geometry's
+#: :func:`~mmmar.geometry.intrinsics_matrix`.
+make_K = intrinsics_matrix
 
 
 def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:

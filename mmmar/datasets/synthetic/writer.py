@@ -24,6 +24,7 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from mmmar.structures.cam_param import cam_param_from_K
 from mmmar.structures.skeleton import ROOT
 from .benchmark import focal_from_fov, stratified_uniform
 from .generator import make_K, project, render_image
@@ -99,6 +100,31 @@ def _person_annotations(poses, vis, K, img_id, ann_id, w, h) -> List[dict]:
     return anns
 
 
+def _image_entry(img_id: int, file_name: str, w: int, h: int, K: np.ndarray, seq_name: str,
+                 frame_idx: int) -> dict:
+    """The ``images[i]`` entry of the JSON (see the module docstring)."""
+    cam = cam_param_from_K(K)
+    (fx, fy), (cx, cy) = cam['f'], cam['c']
+    return dict(id=img_id, file_name=file_name, width=w, height=h, f=[fx, fy], c=[cx, cy],
+                intrinsic=[fx, fy, cx, cy], seq_name=seq_name, frame_idx=frame_idx)
+
+
+def _dump_splits(splits: Dict[str, dict], ann_dir: str, seed: int) -> dict:
+    """Write ``annotations/synthetic_<split>.json`` of each split; ``<split>_json`` (the
+    path) and ``num_<split>`` (its image count) of each."""
+    cats = [dict(id=1, name='person', supercategory='person')]
+    out = {}
+    for name, d in splits.items():
+        path = osp.join(ann_dir, f'synthetic_{name}.json')
+        with open(path, 'w') as f:
+            json.dump(dict(info=dict(description='mmmar synthetic multi-person 3D',
+                                     seed=seed, units='mm'),
+                           categories=cats, **d), f)
+        out[f'{name}_json'] = path
+        out[f'num_{name}'] = len(d['images'])
+    return out
+
+
 def generate_synthetic_dataset(out_dir: str,
                                num_images: int = 200,
                                num_sequences: int = 10,
@@ -151,7 +177,6 @@ def generate_synthetic_dataset(out_dir: str,
         seq_name = f'TS{s + 1}'
         os.makedirs(osp.join(img_dir, seq_name), exist_ok=True)
         K = Ks[s]
-        fx, fy, cx, cy = float(K[0, 0]), float(K[1, 1]), float(K[0, 2]), float(K[1, 2])
         split = splits[seq_split[s]]
         for fi in range(per_seq[s]):
             rng = np.random.default_rng([seed, s, fi])
@@ -161,24 +186,13 @@ def generate_synthetic_dataset(out_dir: str,
             file_name = f'{seq_name}/img_{fi:06d}.jpg'
             cv2.imwrite(osp.join(img_dir, file_name), img,
                         [int(cv2.IMWRITE_JPEG_QUALITY), int(jpeg_quality)])
-            split['images'].append(
-                dict(id=img_id, file_name=file_name, width=w, height=h, f=[fx, fy],
-                     c=[cx, cy], intrinsic=[fx, fy, cx, cy], seq_name=seq_name,
-                     frame_idx=fi))
+            split['images'].append(_image_entry(img_id, file_name, w, h, K, seq_name, fi))
             anns = _person_annotations(poses, vis, K, img_id, ann_id, w, h)
             split['annotations'] += anns
             ann_id += len(anns)
             img_id += 1
-    cats = [dict(id=1, name='person', supercategory='person')]
     out = dict(img_dir=img_dir)
-    for name, d in splits.items():
-        path = osp.join(ann_dir, f'synthetic_{name}.json')
-        with open(path, 'w') as f:
-            json.dump(dict(info=dict(description='mmmar synthetic multi-person 3D',
-                                     seed=seed, units='mm'),
-                           categories=cats, **d), f)
-        out[f'{name}_json'] = path
-        out[f'num_{name}'] = len(d['images'])
+    out.update(_dump_splits(splits, ann_dir, seed))
     out['seconds'] = time.time() - t0
     out['images_per_second'] = num_images / max(out['seconds'], 1e-9)
     if verbose:

@@ -32,23 +32,36 @@ from mmcv.transforms.utils import cache_randomness
 
 from mmpose.registry import TRANSFORMS
 from mmmar.geometry import affine_to_3x3, flip_camera, transform_intrinsics
+from mmmar.structures.cam_param import cam_param_from_K
 from mmmar.structures.skeleton import FLIP_INDICES
+
+from ..base_mar_dataset import inside_image
 
 _INTERP = dict(nearest=cv2.INTER_NEAREST, bilinear=cv2.INTER_LINEAR,
                bicubic=cv2.INTER_CUBIC, area=cv2.INTER_AREA)
 
 
 def _a3(A) -> np.ndarray:
+    """A 2x3 affine (any array-like) as a float64 3x3 matrix."""
     return affine_to_3x3(np.asarray(A, np.float64).reshape(2, 3))
 
 
+def _compose(A_outer, A_inner) -> np.ndarray:
+    """The 2x3 affine ``A_outer o A_inner`` (apply ``A_inner`` first), float64."""
+    return (_a3(A_outer) @ _a3(A_inner))[:2]
+
+
 def _set_K(cam_param: dict, K: np.ndarray) -> dict:
+    """``cam_param`` with ``K`` (stored float32) and ``f``/``c`` refreshed from it; any other
+    key of ``cam_param`` is kept."""
     cam = dict(cam_param)
-    K = np.asarray(K, np.float64)
-    cam['K'] = K.astype(np.float32)
-    cam['f'] = (float(K[0, 0]), float(K[1, 1]))
-    cam['c'] = (float(K[0, 2]), float(K[1, 2]))
+    cam.update(cam_param_from_K(K))
     return cam
+
+
+def _affine_points(points: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """(..., 2) pixels mapped by the 2x3 affine ``A``."""
+    return points @ A[:, :2].T + A[:, 2]
 
 
 def _border(pad_val):
@@ -96,7 +109,6 @@ def apply_affine(results: dict, A: np.ndarray, out_wh: Tuple[int, int],
     """Apply the image-space affine ``A`` (2x3) to every geometric key of ``results``."""
     _init_geometry(results)
     A = np.asarray(A, np.float64).reshape(2, 3)
-    A3 = _a3(A)
     w, h = int(out_wh[0]), int(out_wh[1])
     if warp_img:
         results['img'] = cv2.warpAffine(results['img'], A, (w, h), flags=img_interp,
@@ -105,29 +117,27 @@ def apply_affine(results: dict, A: np.ndarray, out_wh: Tuple[int, int],
     results['img_shape'] = (h, w)
     if results.get('keypoints') is not None:
         kp = np.asarray(results['keypoints'], np.float64)
-        new = kp @ A[:, :2].T + A[:, 2]
+        new = _affine_points(kp, A)
         results['keypoints'] = new.astype(np.float32)
         if results.get('keypoints_visible') is not None:
-            inside = (new[..., 0] >= 0) & (new[..., 0] <= w - 1) & (new[..., 1] >= 0) & (
-                new[..., 1] <= h - 1)
             results['keypoints_visible'] = (np.asarray(results['keypoints_visible']) *
-                                            inside).astype(np.float32)
+                                            inside_image(new, w, h)).astype(np.float32)
     if results.get('bbox') is not None and len(results['bbox']):
         b = np.asarray(results['bbox'], np.float64).reshape(-1, 4)
         corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [0, 3]], b[:, [2, 3]]], 1)
-        c = corners @ A[:, :2].T + A[:, 2]
+        c = _affine_points(corners, A)
         nb = np.concatenate([c.min(1), c.max(1)], -1)
         nb[:, [0, 2]] = nb[:, [0, 2]].clip(0, w - 1)
         nb[:, [1, 3]] = nb[:, [1, 3]].clip(0, h - 1)
         results['bbox'] = nb.astype(np.float32)
     if 'cam_param' in results:
         K = np.asarray(results['cam_param']['K'], np.float64)
-        results['cam_param'] = _set_K(results['cam_param'], transform_intrinsics(K, A3))
+        results['cam_param'] = _set_K(results['cam_param'], transform_intrinsics(K, A))
     if results.get('ignore_mask') is not None:
         m = cv2.warpAffine(results['ignore_mask'].astype(np.uint8), A, (w, h),
                            flags=cv2.INTER_NEAREST, borderValue=0)
         results['ignore_mask'] = m.astype(bool)
-    results['input_affine'] = (A3 @ _a3(results['input_affine']))[:2]
+    results['input_affine'] = _compose(A, results['input_affine'])
     return results
 
 
@@ -261,7 +271,6 @@ def flip_results(results: dict) -> dict:
     img = results['img']
     h, w = img.shape[:2]
     results['img'] = np.ascontiguousarray(img[:, ::-1])
-    F = np.array([[-1., 0., w - 1.], [0., 1., 0.], [0., 0., 1.]])
     idx = list(FLIP_INDICES)
     if results.get('keypoints') is not None:
         kp = np.asarray(results['keypoints'], np.float32).copy()
@@ -284,7 +293,9 @@ def flip_results(results: dict) -> dict:
         results['cam_param'] = _set_K(results['cam_param'], flip_camera(K, w))
     if results.get('ignore_mask') is not None:
         results['ignore_mask'] = np.ascontiguousarray(results['ignore_mask'][:, ::-1])
-    results['input_affine'] = (F @ _a3(results['input_affine']))[:2]
+    # the image flip u -> w - 1 - u as an affine
+    results['input_affine'] = _compose([[-1., 0., w - 1.], [0., 1., 0.]],
+                                       results['input_affine'])
     return results
 
 
