@@ -4,7 +4,8 @@
 
 * DATASETS: ``MuCo3DHPDataset``, ``MuPoTS3DDataset``, ``MARSyntheticDataset``,
   ``CocoMARDataset``, ``H36MMARDataset``;
-* TRANSFORMS: ``MARLoadImage``, ``MARRandomAffine``, ``MARRandomFlip``, ``MARResizePad``.
+* TRANSFORMS: ``MARLoadImage``, ``MARRandomAffine``, ``MARRandomFlip``, ``MARResizePad``,
+  ``MARDefaultIntrinsics``.
 
 Mixed training (half MuCo/H36M, half COCO per batch) uses mmpose's ``CombinedDataset`` with
 ``metainfo=dict(from_file=MUPOTS3D_METAINFO_FILE)`` and mmpose's ``MultiSourceSampler``
