@@ -220,6 +220,11 @@ def transform_intrinsics(K: ArrayLike, A: ArrayLike) -> ArrayLike:
     return A3.astype(np.result_type(A3, K)) @ K
 
 
+def flip_affine(width: Union[int, float]) -> np.ndarray:
+    """The (2, 3) affine of mmpose's horizontal image flip ``u -> width - 1 - u``."""
+    return np.array([[-1., 0., width - 1.], [0., 1., 0.]])
+
+
 def flip_camera(K: ArrayLike, width: Union[int, float]) -> ArrayLike:
     """Intrinsics after a horizontal image flip that mirrors the camera.
 
@@ -235,7 +240,7 @@ def flip_camera(K: ArrayLike, width: Union[int, float]) -> ArrayLike:
     Returns:
         np.ndarray | Tensor: Flipped intrinsics (..., 3, 3).
     """
-    F = np.array([[-1., 0., width - 1.], [0., 1., 0.], [0., 0., 1.]])
+    F = affine_to_3x3(flip_affine(width))
     M = np.diag([-1., 1., 1.])
     if _is_torch(K):
         F = torch.as_tensor(F, dtype=K.dtype, device=K.device)

@@ -310,3 +310,27 @@ def test_affine_and_flip_keep_extra_cam_param_keys():
     assert cam['f'] == (float(cam['K'][0, 0]), float(cam['K'][1, 1]))
     assert cam['c'] == (float(cam['K'][0, 2]), float(cam['K'][1, 2]))
     assert res['ori_cam_param']['dist'] == 'kept'
+
+
+def test_flip_swaps_joints_by_the_sample_flip_indices(real_results):
+    """The left/right swap comes from the sample's metainfo ``flip_indices`` when given (a
+    dataset with another joint order), the MuPoTS skeleton's otherwise."""
+    from mmmar.datasets.transforms import MARRandomFlip
+    r0 = copy.deepcopy(real_results[0])
+    w = r0['img'].shape[1]
+    idx = list(range(NUM_JOINTS))
+    idx[3], idx[4] = 4, 3  # a made-up skeleton that swaps only joints 3 and 4
+    r = MARRandomFlip(prob=1.0)(dict(copy.deepcopy(r0), flip_indices=idx))
+    kp0 = r0['keypoints'][0]
+    assert np.allclose(r['keypoints'][0, 3], [w - 1 - kp0[4, 0], kp0[4, 1]], atol=1e-3)
+    assert np.allclose(r['keypoints'][0, 2], [w - 1 - kp0[2, 0], kp0[2, 1]], atol=1e-3)
+    default = MARRandomFlip(prob=1.0)(copy.deepcopy(r0))
+    assert np.allclose(default['keypoints'][0, 2], [w - 1 - kp0[FLIP_INDICES[2], 0],
+                                                     kp0[FLIP_INDICES[2], 1]], atol=1e-3)
+
+
+def test_flip_affine_maps_u_to_mirror_pixel():
+    from mmmar.geometry import affine_to_3x3, flip_affine
+    F = affine_to_3x3(flip_affine(640))
+    for u, v in ((0., 5.), (639., 7.), (100.25, 3.)):
+        assert np.allclose(F @ [u, v, 1.], [639. - u, v, 1.])

@@ -31,7 +31,7 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
 from mmpose.registry import TRANSFORMS
-from mmmar.geometry import affine_to_3x3, flip_camera, transform_intrinsics
+from mmmar.geometry import affine_to_3x3, flip_affine, flip_camera, transform_intrinsics
 from mmmar.structures.cam_param import cam_param_from_K
 from mmmar.structures.skeleton import FLIP_INDICES
 
@@ -271,7 +271,7 @@ def flip_results(results: dict) -> dict:
     img = results['img']
     h, w = img.shape[:2]
     results['img'] = np.ascontiguousarray(img[:, ::-1])
-    idx = list(FLIP_INDICES)
+    idx = list(results.get('flip_indices') or FLIP_INDICES)
     if results.get('keypoints') is not None:
         kp = np.asarray(results['keypoints'], np.float32).copy()
         kp[..., 0] = (w - 1) - kp[..., 0]
@@ -294,8 +294,7 @@ def flip_results(results: dict) -> dict:
     if results.get('ignore_mask') is not None:
         results['ignore_mask'] = np.ascontiguousarray(results['ignore_mask'][:, ::-1])
     # the image flip u -> w - 1 - u as an affine
-    results['input_affine'] = _compose([[-1., 0., w - 1.], [0., 1., 0.]],
-                                       results['input_affine'])
+    results['input_affine'] = _compose(flip_affine(w), results['input_affine'])
     return results
 
 
@@ -308,6 +307,8 @@ class MARRandomFlip(BaseTransform):
         - img
         - keypoints, keypoints_visible, keypoints_valid, keypoints_cam, keypoints_univ,
           bbox, cam_param, ignore_mask (each optional)
+        - flip_indices (optional: the dataset metainfo's left/right swap, put in every
+          sample by mmpose's datasets; the MuPoTS skeleton's ``FLIP_INDICES`` without it)
 
     Modified Keys:
 
