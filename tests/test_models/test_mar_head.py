@@ -10,9 +10,8 @@ from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 import mmmar.models  # noqa: F401
-from mmmar.models.heads.mar_head import (flip_back_outputs,
-                                         paf_flip_permutation,
-                                         upsample_aligned)
+from mmmar.models.utils import (flip_back_outputs, paf_flip_permutation,
+                                upsample_aligned)
 from mmmar.structures.skeleton import FLIP_INDICES, LIMBS, NECK, ROOT
 
 from ._helpers import make_K, make_people
@@ -79,12 +78,10 @@ def test_forward_shapes():
     assert len(out['aux']) == 4
     for hm, paf in out['aux']:
         assert hm.shape == (2, 17, 16, 24) and paf.shape == (2, 32, 16, 24)
-    head_t = build_head(predict_torso=True, multiscale_supervision=False,
-                        test_scale_fusion='finest')
-    out = head_t.forward(feats())
-    assert out['torso_length'].shape == (2, 1, 16, 24)
-    assert (out['torso_length'] > 0).all()
+    out = build_head(multiscale_supervision=False,
+                     test_scale_fusion='finest').forward(feats())
     assert len(out['aux']) == 1
+    assert torch.equal(out['heatmaps'], out['aux'][0][0])
 
 
 def test_upsample_aligned_corner_convention():
@@ -96,11 +93,10 @@ def test_upsample_aligned_corner_convention():
 
 
 def test_loss_terms_finite():
-    head = build_head(predict_torso=True)
+    head = build_head()
     losses = head.loss(feats(), data_samples())
     assert set(losses) == {
-        'loss_heatmap', 'loss_paf', 'loss_offset', 'loss_geo', 'loss_reg',
-        'loss_torso'
+        'loss_heatmap', 'loss_paf', 'loss_offset', 'loss_geo', 'loss_reg'
     }
     for k, v in losses.items():
         assert v.ndim == 0 and torch.isfinite(v), k

@@ -3,7 +3,7 @@
 :class:`MARDepthFusion` turns the decoded structured 2.5D poses of one image
 (Eq. 3; decoded by :class:`MARCodec`) into absolute camera-space 3D poses:
 
-1. regression root depth ``Z_reg = root_depth * focal_of(K)`` (mm) with
+1. regression root depth ``Z_reg = root_depth_norm * focal_of(K)`` (mm) with
    ``sigma_reg = exp(log_sigma_reg) * focal_of(K)`` (mm);
 2. geometry root depth ``Z_geo`` (Eq. 7-8, :func:`mmmar.geometry.geometry_depth_np`)
    from the decoded root and neck pixels, the neck's relative depth, ``K`` and
@@ -55,8 +55,8 @@ from mmmar.geometry import back_project_np, focal_of, fuse_depths_np, \
     geometry_depth_np
 from mmmar.structures.skeleton import NECK, NUM_JOINTS, ROOT
 
-#: fields every decoded-pose input needs (canonical names, see ``__call__``)
-REQUIRED = ('keypoints', 'keypoint_depths', 'root_depth', 'log_sigma_reg',
+#: fields every decoded-pose input needs (``MARCodec.decode``'s names, see ``__call__``)
+REQUIRED = ('keypoints', 'keypoints_rel_depth', 'root_depth_norm', 'log_sigma_reg',
             'log_sigma_geo')
 
 
@@ -129,13 +129,18 @@ class MARDepthFusion:
 
         Args:
             decoded (InstanceData | dict): Per-person arrays (N people, input
-                image): ``keypoints`` (N, J, 2) px (the structured 2.5D pose,
-                Eq. 3), ``keypoint_depths`` (N, J) relative depth Zr (mm,
-                root = 0), ``root_depth`` (N,) regression depth normalised by
-                ``focal_of(K)``, ``log_sigma_reg``, ``log_sigma_geo`` (N,)
-                (same normalised unit); optional ``keypoint_scores``
-                (N, J), ``scores`` (N,), ``torso_length`` (N,) mm,
-                ``bboxes`` (N, 4).
+                image) under the names of ``MARCodec.decode``'s output (other
+                fields are ignored): ``keypoints`` (N, J, 2) px (the
+                structured 2.5D pose, Eq. 3), ``keypoints_rel_depth`` (N, J)
+                relative depth Zr (mm, root = 0), ``root_depth_norm`` (N,)
+                regression depth normalised by ``focal_of(K)``,
+                ``log_sigma_reg``, ``log_sigma_geo`` (N,) (same normalised
+                unit); optional ``keypoint_scores`` (N, J), ``scores`` (N,),
+                ``torso_length`` (N,) mm (per-person Omega; the constant
+                ``omega`` where absent or not positive), ``bboxes`` (N, 4),
+                and ``keypoints_offset`` (N, J, 2) px, the root pixel plus
+                its offsets (Eq. 2), required by ``geo_torso='offsets'``
+                (the root and neck of Eq. 7-8) and otherwise unused.
             K (np.ndarray): (3, 3) intrinsics of the input image.
 
         Returns:
@@ -157,9 +162,9 @@ class MARDepthFusion:
             return empty_predictions(J)
         K = np.asarray(K, np.float64)
         f = float(focal_of(K))
-        zrel = np.asarray(get('keypoint_depths'), np.float64).reshape(N, J)
+        zrel = np.asarray(get('keypoints_rel_depth'), np.float64).reshape(N, J)
         lo, hi = self.log_sigma_range
-        z_reg = np.asarray(get('root_depth'), np.float64).reshape(N) * f
+        z_reg = np.asarray(get('root_depth_norm'), np.float64).reshape(N) * f
         s_reg = np.exp(np.clip(
             np.asarray(get('log_sigma_reg'), np.float64).reshape(N), lo,
             hi)) * f
