@@ -142,6 +142,25 @@ def test_predict_perfect_outputs(estimator, n):
     assert (p.bboxes[:, 2:] >= p.bboxes[:, :2]).all()
 
 
+def test_fusion_reads_the_codec_decode_output(estimator):
+    """``MARDepthFusion`` takes ``MARCodec.decode``'s output as it is (its names:
+    ``keypoints_rel_depth``, ``root_depth_norm``, ``keypoints_offset``, ...): the same
+    people as the head's ``predict_from_outputs``."""
+    head = estimator.head
+    K = make_K(f=300., w=W, h=H)
+    cams, kpts = grid_people(3, K, W, H)
+    outs = perfect_outputs(encode(head.decoder, kpts, cams, K))
+    decoded = head.decoder.decode(K=K, **{k: v[0] for k, v in outs.items()})
+    assert {'keypoints_rel_depth', 'root_depth_norm', 'keypoints_offset'} <= set(decoded)
+    direct = head.fusion(decoded, K)
+    ds = PoseDataSample(metainfo=dict(img_path='codec.jpg', cam_param=dict(K=K)))
+    via_head = head.predict_from_outputs(outs, [ds])[0]
+    assert len(direct.scores) == 3 and direct.valid.all()
+    for k in via_head.keys():
+        np.testing.assert_array_equal(np.asarray(direct.get(k)), np.asarray(via_head.get(k)),
+                                      err_msg=k)
+
+
 def test_fusion_modes_and_degenerate_geometry():
     K = make_K(f=300., w=W, h=H)
     cams, kpts = grid_people(3, K, W, H)

@@ -329,3 +329,28 @@ def test_flip_back_shift_aligns_with_pixel_convention():
     err = (back - orig).abs().max()
     assert err < 0.06  # linear interpolation of a sigma = 1.5 px blob
     assert err < 0.25 * (no_shift - orig).abs().max()
+
+
+def test_flip_test_reads_the_dataset_flip_indices():
+    """``forward_test`` swaps the joints by the given ``flip_indices`` (``predict`` passes
+    the data samples' ``metainfo['flip_indices']``), by the skeleton's without them."""
+    head = build_head().eval()
+    f = feats(B=1, seed=3)
+    both = [f, tuple(x.flip(-1) for x in f)]
+    cfg = dict(flip_test=True)
+    with torch.no_grad():
+        default = head.forward_test(both, cfg)
+        same = head.forward_test(both, cfg, flip_indices=list(FLIP_INDICES))
+        identity = head.forward_test(both, cfg, flip_indices=list(range(J)))
+    for k in default:
+        assert torch.equal(default[k], same[k]), k
+    assert not torch.allclose(default['heatmaps'], identity['heatmaps'])
+    seen = []
+    head.forward_test = lambda feats, test_cfg, flip_indices=None: seen.append(
+        flip_indices) or {}
+    head.predict_from_outputs = lambda *args: []
+    ds = data_samples(B=1)
+    ds[0].set_metainfo(dict(flip_indices=list(range(J))))
+    head.predict(both, ds, cfg)
+    head.predict(both, data_samples(B=1), cfg)
+    assert seen == [list(range(J)), None]
