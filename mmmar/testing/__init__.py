@@ -7,6 +7,7 @@ cv2) are imported inside the builders that need them.
 """
 from ._configs import tiny_hrnet
 from ._files import SHARED_DATA, data_root, dump_json, get_repo_dir, write_jpeg
+from ._heads import build_tiny_head, head_data_samples, random_feats
 from ._grouping import (OVERLAP_JOINTS, count_failures, input_affine, make_input, overlap_scenes,
                         panoptic_views, roots_separable, round_trip, sample_from_2d, stress_scenes,
                         virtual_cameras)
@@ -27,5 +28,5 @@ __all__ = [
     'make_data_sample', 'make_pred_instances', 'H36M_TO_MUPOTS', 'PANOPTIC_SCENES',
     'PANOPTIC_TO_MUPOTS', 'h36m_samples', 'mpi3dhp_samples', 'panoptic_cameras',
     'panoptic_samples', 'panoptic_world', 'rotated_skewed_K', 'REAL_IMAGE_CODEC',
-    'coco_results', 'muco_results'
+    'coco_results', 'muco_results', 'build_tiny_head', 'head_data_samples', 'random_feats'
 ]

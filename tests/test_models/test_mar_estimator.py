@@ -1,20 +1,20 @@
 """MARPoseEstimator / MARDepthFusion: decode + fusion + mapping on perfect
-network outputs (GT encoded by MARCodec), NaN handling, a short training run
-of a tiny model."""
+network outputs (GT encoded by MARCodec), NaN handling. (The short training run
+of a tiny model is in ``tests/test_projects/test_mar_omega.py``, with the torso
+branch.)"""
 import numpy as np
 import pytest
 import torch
 from mmengine.registry import init_default_scope
-from mmengine.structures import PixelData
 
-from mmpose.registry import KEYPOINT_CODECS, MODELS
+from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 import mmmar.models  # noqa: F401
 from mmmar.models.post_processors.fusion import MARDepthFusion
 from mmmar.structures.skeleton import NECK, ROOT
 
-from mmmar.testing import TEMPLATE, make_K, make_people, tiny_hrnet
+from mmmar.testing import TEMPLATE, make_K, tiny_hrnet
 
 torch.set_num_threads(1)
 J = 17
@@ -142,14 +142,33 @@ def test_predict_perfect_outputs(estimator, n):
     assert (p.bboxes[:, 2:] >= p.bboxes[:, :2]).all()
 
 
+def test_fusion_reads_the_codec_decode_output(estimator):
+    """``MARDepthFusion`` takes ``MARCodec.decode``'s output as it is (its names:
+    ``keypoints_rel_depth``, ``root_depth_norm``, ``keypoints_offset``, ...): the same
+    people as the head's ``predict_from_outputs``."""
+    head = estimator.head
+    K = make_K(f=300., w=W, h=H)
+    cams, kpts = grid_people(3, K, W, H)
+    outs = perfect_outputs(encode(head.decoder, kpts, cams, K))
+    decoded = head.decoder.decode(K=K, **{k: v[0] for k, v in outs.items()})
+    assert {'keypoints_rel_depth', 'root_depth_norm', 'keypoints_offset'} <= set(decoded)
+    direct = head.fusion(decoded, K)
+    ds = PoseDataSample(metainfo=dict(img_path='codec.jpg', cam_param=dict(K=K)))
+    via_head = head.predict_from_outputs(outs, [ds])[0]
+    assert len(direct.scores) == 3 and direct.valid.all()
+    for k in via_head.keys():
+        np.testing.assert_array_equal(np.asarray(direct.get(k)), np.asarray(via_head.get(k)),
+                                      err_msg=k)
+
+
 def test_fusion_modes_and_degenerate_geometry():
     K = make_K(f=300., w=W, h=H)
     cams, kpts = grid_people(3, K, W, H)
     f = np.sqrt(K[0, 0] * K[1, 1])
     dec = dict(
         keypoints=kpts,
-        keypoint_depths=cams[..., 2] - cams[:, ROOT:ROOT + 1, 2],
-        root_depth=cams[:, ROOT, 2] / f + np.array([1., -1., 0.]),
+        keypoints_rel_depth=cams[..., 2] - cams[:, ROOT:ROOT + 1, 2],
+        root_depth_norm=cams[:, ROOT, 2] / f + np.array([1., -1., 0.]),
         log_sigma_reg=np.log(np.array([1., 2., 4.])),
         log_sigma_geo=np.log(np.array([2., 1., 4.])))
     res = {m: MARDepthFusion(mode=m, omega=500.)(dec, K)
@@ -158,7 +177,7 @@ def test_fusion_modes_and_degenerate_geometry():
     np.testing.assert_allclose(res['geo'].root_depth, cams[:, ROOT, 2],
                                rtol=1e-4)
     np.testing.assert_allclose(res['reg'].root_depth,
-                               dec['root_depth'] * f, rtol=1e-5)
+                               dec['root_depth_norm'] * f, rtol=1e-5)
     s1, s2 = res['fusion'].sigma_reg, res['fusion'].sigma_geo
     z1, z2 = res['fusion'].depth_reg, res['fusion'].depth_geo
     np.testing.assert_allclose(res['fusion'].root_depth,
@@ -173,7 +192,7 @@ def test_fusion_modes_and_degenerate_geometry():
     # stays finite
     bad = {k: np.array(v, np.float64) for k, v in dec.items()}
     bad['keypoints'][0, NECK] = bad['keypoints'][0, ROOT]
-    bad['keypoint_depths'][0, NECK] = 0.
+    bad['keypoints_rel_depth'][0, NECK] = 0.
     bad['keypoints'][1, 3] = np.nan
     r = MARDepthFusion(mode='fusion', omega=500.)(bad, K)
     assert not r.geo_valid[0] and r.geo_valid[2]
@@ -194,9 +213,9 @@ def _three_people(root_depth_offset=(0., 0., 0.)):
     f = np.sqrt(K[0, 0] * K[1, 1])
     dec = dict(
         keypoints=kpts.astype(np.float64),
-        keypoint_depths=(cams[..., 2] - cams[:, ROOT:ROOT + 1, 2]).astype(
+        keypoints_rel_depth=(cams[..., 2] - cams[:, ROOT:ROOT + 1, 2]).astype(
             np.float64),
-        root_depth=cams[:, ROOT, 2] / f + np.asarray(root_depth_offset),
+        root_depth_norm=cams[:, ROOT, 2] / f + np.asarray(root_depth_offset),
         log_sigma_reg=np.log(np.array([1., 2., 4.])),
         log_sigma_geo=np.log(np.array([2., 1., 4.])))
     return dec, K, cams, f
@@ -217,7 +236,7 @@ def _neck_on_root(dec, i):
     no depth offset)."""
     deg = {k: np.array(v, np.float64) for k, v in dec.items()}
     deg['keypoints'][i, NECK] = deg['keypoints'][i, ROOT]
-    deg['keypoint_depths'][i, NECK] = 0.
+    deg['keypoints_rel_depth'][i, NECK] = 0.
     return deg
 
 
@@ -228,7 +247,7 @@ def test_fusion_geo_mode_is_pure_geometry():
     np.testing.assert_allclose(ref.root_depth, cams[:, ROOT, 2], rtol=1e-4)
     # the regression branch does not matter at all: negative, NaN and a
     # Z_reg 10x off (outside the fusion's ratio check) give the same output
-    bad = dict(dec, root_depth=np.array([-1.0, np.nan, 10 * dec['root_depth'][2]]),
+    bad = dict(dec, root_depth_norm=np.array([-1.0, np.nan, 10 * dec['root_depth_norm'][2]]),
                log_sigma_reg=np.array([0., np.inf, 3.]))
     r = MARDepthFusion(mode='geo', omega=500.)(bad, K)
     np.testing.assert_allclose(r.root_depth, ref.root_depth, rtol=1e-6)
@@ -246,7 +265,7 @@ def test_fusion_geo_mode_is_pure_geometry():
 def test_fusion_drops_only_without_a_valid_depth_for_the_mode():
     dec, K, cams, f = _three_people()
     z_true = cams[:, ROOT, 2]
-    neg = dict(dec, root_depth=np.array([-0.5, np.nan, dec['root_depth'][2]]))
+    neg = dict(dec, root_depth_norm=np.array([-0.5, np.nan, dec['root_depth_norm'][2]]))
     # 'fusion': Z_geo is still valid for both -> kept on Z_geo alone
     r = MARDepthFusion(mode='fusion', omega=500.)(neg, K)
     np.testing.assert_allclose(r.root_depth[:2], z_true[:2], rtol=1e-4)
@@ -274,7 +293,7 @@ def test_estimator_warning_names_the_real_reason(estimator, monkeypatch):
     monkeypatch.setattr(mar_mod, 'print_log',
                         lambda msg, **kw: logged.append(msg))
     dec, K, cams, f = _three_people()
-    neg = dict(dec, root_depth=np.array([-0.5, -0.2, dec['root_depth'][2]]))
+    neg = dict(dec, root_depth_norm=np.array([-0.5, -0.2, dec['root_depth_norm'][2]]))
     pred = MARDepthFusion(mode='reg', omega=500.)(neg, K)
     ds = PoseDataSample(metainfo=dict(img_path='neg.jpg', cam_param=dict(K=K)))
     p = estimator.add_pred_to_datasample([pred], None, [ds])[0].pred_instances
@@ -323,54 +342,6 @@ def test_predict_end_to_end_with_flip(estimator):
     n = len(p.scores)
     assert p.keypoints.shape == (n, J, 3)
     assert np.isfinite(p.keypoints).all()
-
-
-def test_train_tiny_model_reduces_every_loss():
-    torch.manual_seed(0)
-    S = 64
-    codec = dict(type='MARCodec', input_size=(S, S), heatmap_size=(S // 4,
-                                                                   S // 4))
-    model = MODELS.build(
-        dict(
-            type='MARPoseEstimator',
-            backbone=tiny_hrnet(),
-            head=dict(
-                type='MARHead',
-                in_channels=(8, 16, 32, 64),
-                branch_channels=16,
-                predict_torso=True,
-                omega=400.,  # the synthetic torsos are ~500 mm
-                decoder=codec,
-                init_cfg=None)))
-    codec = KEYPOINT_CODECS.build(codec)
-    samples, imgs = [], []
-    for i in range(3):
-        K = make_K(f=100., w=S, h=S)
-        cams, kpts = make_people(1 + i % 2, K, S, S, seed=i)
-        enc = encode(codec, kpts, cams, K)
-        ds = PoseDataSample(
-            metainfo=dict(img_path=f's{i}.jpg', cam_param=dict(K=K)))
-        ds.gt_fields = PixelData(
-            **{k: torch.as_tensor(v)
-               for k, v in enc.items()})
-        samples.append(ds)
-        imgs.append(torch.rand(3, S, S) * 2 - 1)
-    inputs = torch.stack(imgs)
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    model.train()
-    hist = []
-    for _ in range(25):
-        losses = model.loss(inputs, samples)
-        opt.zero_grad()
-        sum(losses.values()).backward()
-        opt.step()
-        hist.append({k: v.item() for k, v in losses.items()})
-    keys = ('loss_heatmap', 'loss_paf', 'loss_offset', 'loss_geo', 'loss_reg',
-            'loss_torso')
-    for k in keys:
-        first = np.mean([h[k] for h in hist[:3]])
-        last = np.mean([h[k] for h in hist[-3:]])
-        assert np.isfinite(last) and last < first, (k, first, last)
 
 
 def test_estimator_drops_only_the_non_finite_person(estimator):
@@ -422,7 +393,7 @@ def _one_torso(f=500.):
     kpts[0, NECK] = uv[1]
     zrel = np.zeros((1, 17))
     zrel[0, NECK] = 100.
-    dec = dict(keypoints=kpts, keypoint_depths=zrel, root_depth=np.array([6000. / f]),
+    dec = dict(keypoints=kpts, keypoints_rel_depth=zrel, root_depth_norm=np.array([6000. / f]),
                log_sigma_reg=np.array([np.log(0.1)]), log_sigma_geo=np.array([np.log(0.3)]))
     return dec, K, float(np.linalg.norm(neck - root))
 

@@ -10,61 +10,17 @@ from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 import mmmar.models  # noqa: F401
-from mmmar.models.heads.mar_head import (flip_back_outputs,
-                                         paf_flip_permutation,
-                                         upsample_aligned)
+from mmmar.models.utils import (flip_back_outputs, paf_flip_permutation,
+                                upsample_aligned)
 from mmmar.structures.skeleton import FLIP_INDICES, LIMBS, NECK, ROOT
 
+from mmmar.testing import build_tiny_head as build_head
+from mmmar.testing import head_data_samples as data_samples
 from mmmar.testing import make_K, make_people
+from mmmar.testing import random_feats as feats
 
 torch.set_num_threads(1)
 J = 17
-
-
-def build_head(**kw):
-    cfg = dict(
-        type='MARHead',
-        in_channels=(8, 16, 32, 64),
-        branch_channels=16,
-        init_cfg=None)
-    cfg.update(kw)
-    torch.manual_seed(0)  # deterministic random init
-    return MODELS.build(cfg)
-
-
-def feats(B=2, h=16, w=24, ch=(8, 16, 32, 64), seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return tuple(
-        torch.randn(B, c, h // 2**i, w // 2**i, generator=g)
-        for i, c in enumerate(ch))
-
-
-def data_samples(B=2, h=16, w=24, with_depth=True, seed=0, K=None):
-    """Samples with random but plausible targets around a few roots."""
-    rng = np.random.RandomState(seed)
-    out = []
-    for b in range(B):
-        ds = PoseDataSample(
-            metainfo=dict(
-                img_path=f'img_{b}.jpg',
-                cam_param=dict(K=make_K(f=60., w=4 * w, h=4 * h)
-                               if K is None else K)))
-        rdw = np.zeros((1, h, w), np.float32)
-        rdw[0, 4:8, 5:9] = 1. if with_depth else 0.
-        offsets = rng.randn(3 * J, h, w).astype(np.float32) * 0.3
-        offsets[J + NECK] = -2.  # neck above the root
-        ds.gt_fields = PixelData(
-            heatmaps=rng.rand(J, h, w).astype(np.float32) * 0.1,
-            heatmap_mask=np.ones((h, w), np.float32),
-            pafs=rng.randn(32, h, w).astype(np.float32) * 0.1,
-            paf_weights=(rng.rand(32, h, w) > 0.8).astype(np.float32),
-            offsets=offsets,
-            offset_weights=np.repeat(rdw, 3 * J, 0),
-            root_depth=np.full((1, h, w), 40., np.float32),
-            root_depth_weights=rdw,
-            torso_length=np.full((1, h, w), 500., np.float32))
-        out.append(ds)
-    return out
 
 
 def test_forward_shapes():
@@ -79,12 +35,10 @@ def test_forward_shapes():
     assert len(out['aux']) == 4
     for hm, paf in out['aux']:
         assert hm.shape == (2, 17, 16, 24) and paf.shape == (2, 32, 16, 24)
-    head_t = build_head(predict_torso=True, multiscale_supervision=False,
-                        test_scale_fusion='finest')
-    out = head_t.forward(feats())
-    assert out['torso_length'].shape == (2, 1, 16, 24)
-    assert (out['torso_length'] > 0).all()
+    out = build_head(multiscale_supervision=False,
+                     test_scale_fusion='finest').forward(feats())
     assert len(out['aux']) == 1
+    assert torch.equal(out['heatmaps'], out['aux'][0][0])
 
 
 def test_upsample_aligned_corner_convention():
@@ -96,11 +50,10 @@ def test_upsample_aligned_corner_convention():
 
 
 def test_loss_terms_finite():
-    head = build_head(predict_torso=True)
+    head = build_head()
     losses = head.loss(feats(), data_samples())
     assert set(losses) == {
-        'loss_heatmap', 'loss_paf', 'loss_offset', 'loss_geo', 'loss_reg',
-        'loss_torso'
+        'loss_heatmap', 'loss_paf', 'loss_offset', 'loss_geo', 'loss_reg'
     }
     for k, v in losses.items():
         assert v.ndim == 0 and torch.isfinite(v), k
@@ -333,3 +286,28 @@ def test_flip_back_shift_aligns_with_pixel_convention():
     err = (back - orig).abs().max()
     assert err < 0.06  # linear interpolation of a sigma = 1.5 px blob
     assert err < 0.25 * (no_shift - orig).abs().max()
+
+
+def test_flip_test_reads_the_dataset_flip_indices():
+    """``forward_test`` swaps the joints by the given ``flip_indices`` (``predict`` passes
+    the data samples' ``metainfo['flip_indices']``), by the skeleton's without them."""
+    head = build_head().eval()
+    f = feats(B=1, seed=3)
+    both = [f, tuple(x.flip(-1) for x in f)]
+    cfg = dict(flip_test=True)
+    with torch.no_grad():
+        default = head.forward_test(both, cfg)
+        same = head.forward_test(both, cfg, flip_indices=list(FLIP_INDICES))
+        identity = head.forward_test(both, cfg, flip_indices=list(range(J)))
+    for k in default:
+        assert torch.equal(default[k], same[k]), k
+    assert not torch.allclose(default['heatmaps'], identity['heatmaps'])
+    seen = []
+    head.forward_test = lambda feats, test_cfg, flip_indices=None: seen.append(
+        flip_indices) or {}
+    head.predict_from_outputs = lambda *args: []
+    ds = data_samples(B=1)
+    ds[0].set_metainfo(dict(flip_indices=list(range(J))))
+    head.predict(both, ds, cfg)
+    head.predict(both, data_samples(B=1), cfg)
+    assert seen == [list(range(J)), None]

@@ -73,7 +73,8 @@ def test_heatmap_loss_by_hand():
 
 @pytest.mark.parametrize('loss_type', ['mse', 'l1'])
 def test_paf_loss_by_hand(loss_type):
-    head = build_head(paf_loss_type=loss_type, paf_loss_weight=0.5)
+    head = build_head(paf_loss=dict(type='MARMapLoss', loss_type=loss_type),
+                      paf_loss_weight=0.5)
     gt = zero_targets(B=2)
     gt['pafs'][0, 0:2, 0, 1] = [0.6, 0.8]  # limb 0's unit vector at (x=1, y=0)
     gt['paf_weights'][0, 2:4] = 0.  # limb 1 unknown in image 0
@@ -165,7 +166,7 @@ def test_loss_modules_from_config_dicts():
     assert losses['loss_heatmap'] == pytest.approx(2. * 0.5 / 17 / 4)
     assert losses['loss_offset'] == pytest.approx(4. * 0.3)
     with pytest.raises(ValueError, match='loss_type'):
-        build_head(paf_loss_type='huber')
+        build_head(paf_loss=dict(type='MARMapLoss', loss_type='huber'))
 
 
 def _perfect_outputs(gt, noise_seed=0):

@@ -5,8 +5,10 @@ import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAR_VIDEO_DIR = osp.join(ROOT, 'projects', 'mar_video')
-if MAR_VIDEO_DIR not in sys.path:
-    sys.path.insert(0, MAR_VIDEO_DIR)
+MAR_OMEGA_DIR = osp.join(ROOT, 'projects', 'mar_omega')
+for _project in (MAR_VIDEO_DIR, MAR_OMEGA_DIR):
+    if _project not in sys.path:
+        sys.path.insert(0, _project)
 
 
 def load_demo():

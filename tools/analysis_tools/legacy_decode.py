@@ -129,7 +129,7 @@ def legacy_decode(self, heatmaps, pafs, offsets, root_depth=None, K=None,
 def legacy_predict(head, outputs, batch_data_samples):
     """``MARHead.predict_from_outputs`` before issue 12: every map of every image copied to
     the host as numpy, :func:`legacy_decode` per image, then the depth fusion."""
-    from mmmar.models.heads.mar_head import codec_to_fusion, get_intrinsics
+    from mmmar.models.utils import get_intrinsics
     results = []
     for i, data_sample in enumerate(batch_data_samples):
         maps = {k: v[i].detach().float().cpu().numpy()
@@ -141,5 +141,5 @@ def legacy_predict(head, outputs, batch_data_samples):
             head.decoder, maps['heatmaps'], maps['pafs'], maps['offsets'],
             maps.get('root_depth'), K, maps.get('log_sigma_reg'), maps.get('log_sigma_geo'),
             maps.get('torso_length'))
-        results.append(head.fusion(codec_to_fusion(decoded), K))
+        results.append(head.fusion(decoded, K))
     return results

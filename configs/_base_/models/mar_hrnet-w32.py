@@ -57,7 +57,6 @@ model = dict(
         branch_channels=256,
         multiscale_supervision=True,
         test_scale_fusion='average',
-        predict_torso=False,
         # Omega: mean pelvis(14)-neck(1) length in mm, measured on real people: 488.6 mm
         # (sd 39.5) over the 8 annotated people of the repository's 3D fixtures (MPI-INF-3DHP
         # train x2 + test x2, mean 495.8; Human3.6M x4, pelvis-thorax, mean 481.4):

@@ -3,7 +3,7 @@
 :class:`MARDepthFusion` turns the decoded structured 2.5D poses of one image
 (Eq. 3; decoded by :class:`MARCodec`) into absolute camera-space 3D poses:
 
-1. regression root depth ``Z_reg = root_depth * focal_of(K)`` (mm) with
+1. regression root depth ``Z_reg = root_depth_norm * focal_of(K)`` (mm) with
    ``sigma_reg = exp(log_sigma_reg) * focal_of(K)`` (mm);
 2. geometry root depth ``Z_geo`` (Eq. 7-8, :func:`mmmar.geometry.geometry_depth_np`)
    from the decoded root and neck pixels, the neck's relative depth, ``K`` and
@@ -55,9 +55,15 @@ from mmmar.geometry import back_project_np, focal_of, fuse_depths_np, \
     geometry_depth_np
 from mmmar.structures.skeleton import NECK, NUM_JOINTS, ROOT
 
-#: fields every decoded-pose input needs (canonical names, see ``__call__``)
-REQUIRED = ('keypoints', 'keypoint_depths', 'root_depth', 'log_sigma_reg',
+#: fields every decoded-pose input needs (``MARCodec.decode``'s names, see ``__call__``)
+REQUIRED = ('keypoints', 'keypoints_rel_depth', 'root_depth_norm', 'log_sigma_reg',
             'log_sigma_geo')
+
+
+def _f32(x) -> np.ndarray:
+    """float32 with non-finite values replaced by 0."""
+    return np.nan_to_num(
+        np.asarray(x, np.float64), nan=0., posinf=0., neginf=0.).astype(np.float32)
 
 
 def empty_predictions(num_keypoints: int = NUM_JOINTS) -> InstanceData:
@@ -129,13 +135,18 @@ class MARDepthFusion:
 
         Args:
             decoded (InstanceData | dict): Per-person arrays (N people, input
-                image): ``keypoints`` (N, J, 2) px (the structured 2.5D pose,
-                Eq. 3), ``keypoint_depths`` (N, J) relative depth Zr (mm,
-                root = 0), ``root_depth`` (N,) regression depth normalised by
-                ``focal_of(K)``, ``log_sigma_reg``, ``log_sigma_geo`` (N,)
-                (same normalised unit); optional ``keypoint_scores``
-                (N, J), ``scores`` (N,), ``torso_length`` (N,) mm,
-                ``bboxes`` (N, 4).
+                image) under the names of ``MARCodec.decode``'s output (other
+                fields are ignored): ``keypoints`` (N, J, 2) px (the
+                structured 2.5D pose, Eq. 3), ``keypoints_rel_depth`` (N, J)
+                relative depth Zr (mm, root = 0), ``root_depth_norm`` (N,)
+                regression depth normalised by ``focal_of(K)``,
+                ``log_sigma_reg``, ``log_sigma_geo`` (N,) (same normalised
+                unit); optional ``keypoint_scores`` (N, J), ``scores`` (N,),
+                ``torso_length`` (N,) mm (per-person Omega; the constant
+                ``omega`` where absent or not positive), ``bboxes`` (N, 4),
+                and ``keypoints_offset`` (N, J, 2) px, the root pixel plus
+                its offsets (Eq. 2), required by ``geo_torso='offsets'``
+                (the root and neck of Eq. 7-8) and otherwise unused.
             K (np.ndarray): (3, 3) intrinsics of the input image.
 
         Returns:
@@ -156,30 +167,9 @@ class MARDepthFusion:
         if N == 0:
             return empty_predictions(J)
         K = np.asarray(K, np.float64)
-        f = float(focal_of(K))
-        zrel = np.asarray(get('keypoint_depths'), np.float64).reshape(N, J)
-        lo, hi = self.log_sigma_range
-        z_reg = np.asarray(get('root_depth'), np.float64).reshape(N) * f
-        s_reg = np.exp(np.clip(
-            np.asarray(get('log_sigma_reg'), np.float64).reshape(N), lo,
-            hi)) * f
-        s_geo = np.exp(np.clip(
-            np.asarray(get('log_sigma_geo'), np.float64).reshape(N), lo,
-            hi)) * f
-        scores_k = get('keypoint_scores', None)
-        scores_k = np.ones((N, J)) if scores_k is None else \
-            np.asarray(scores_k, np.float64).reshape(N, J)
-        scores = get('scores', None)
-        scores = scores_k.mean(1) if scores is None else \
-            np.asarray(scores, np.float64).reshape(N)
-
+        zrel, z_reg, s_reg, s_geo, scores_k, scores, uv_geo = self.read_inputs(
+            decoded, uv, float(focal_of(K)))
         pose_ok = np.isfinite(uv).all((1, 2)) & np.isfinite(zrel).all(1)
-        uv_geo = uv
-        if self.geo_torso == 'offsets':
-            if get('keypoints_offset', None) is None:
-                raise KeyError("MARDepthFusion(geo_torso='offsets'): the decoded "
-                               'poses lack `keypoints_offset` (root + offsets, Eq. 2)')
-            uv_geo = np.asarray(get('keypoints_offset'), np.float64).reshape(N, J, 2)
         z_geo, geo_ok = self.geometry(uv_geo, zrel, K,
                                       get('torso_length', None))
         geo_ok &= pose_ok
@@ -200,27 +190,58 @@ class MARDepthFusion:
         if bboxes is None:
             bboxes = np.concatenate([uv.min(1), uv.max(1)], axis=1)
 
-        def f32(x):
-            return np.nan_to_num(
-                np.asarray(x, np.float64), nan=0., posinf=0.,
-                neginf=0.).astype(np.float32)
-
         return InstanceData(
-            keypoints=f32(cam),
-            keypoints_2d=f32(uv),
-            keypoint_scores=f32(scores_k),
-            keypoint_depths=f32(zrel),
-            scores=f32(scores),
-            bbox_scores=f32(scores),
-            root_depth=f32(z),
-            depth_reg=f32(np.where(reg_ok | valid, z_reg, 1.)),
-            depth_geo=f32(np.where(geo_valid | reg_ok, z_geo, 1.)),
-            sigma_reg=f32(s_reg),
-            sigma_geo=f32(s_geo),
+            keypoints=_f32(cam),
+            keypoints_2d=_f32(uv),
+            keypoint_scores=_f32(scores_k),
+            keypoint_depths=_f32(zrel),
+            scores=_f32(scores),
+            bbox_scores=_f32(scores),
+            root_depth=_f32(z),
+            depth_reg=_f32(np.where(reg_ok | valid, z_reg, 1.)),
+            depth_geo=_f32(np.where(geo_valid | reg_ok, z_geo, 1.)),
+            sigma_reg=_f32(s_reg),
+            sigma_geo=_f32(s_geo),
             geo_valid=geo_valid,
             valid=valid,
             invalid_reason=reason,
-            bboxes=f32(np.asarray(bboxes).reshape(N, 4)))
+            bboxes=_f32(np.asarray(bboxes).reshape(N, 4)))
+
+    def read_inputs(self, decoded, uv: np.ndarray, f: float) -> tuple:
+        """The per-person inputs of :meth:`__call__` as float64 arrays.
+
+        Args:
+            decoded (InstanceData | dict): See :meth:`__call__`.
+            uv (np.ndarray): (N, J, 2) the decoded ``keypoints``.
+            f (float): ``focal_of(K)``.
+
+        Returns:
+            tuple: ``zrel`` (N, J) mm, ``z_reg``, ``s_reg``, ``s_geo`` (N,) mm,
+            ``scores_k`` (N, J), ``scores`` (N,) and ``uv_geo`` (N, J, 2), the 2D
+            pose whose root and neck enter Eq. 7-8 (``geo_torso``).
+        """
+        get = decoded.get
+        N, J = uv.shape[:2]
+        lo, hi = self.log_sigma_range
+
+        def per_person(key):
+            return np.asarray(get(key), np.float64).reshape(N)
+
+        zrel = np.asarray(get('keypoints_rel_depth'), np.float64).reshape(N, J)
+        s_reg = np.exp(np.clip(per_person('log_sigma_reg'), lo, hi)) * f
+        s_geo = np.exp(np.clip(per_person('log_sigma_geo'), lo, hi)) * f
+        scores_k = get('keypoint_scores', None)
+        scores_k = np.ones((N, J)) if scores_k is None else \
+            np.asarray(scores_k, np.float64).reshape(N, J)
+        scores = scores_k.mean(1) if get('scores', None) is None else per_person('scores')
+        uv_geo = uv
+        if self.geo_torso == 'offsets':
+            if get('keypoints_offset', None) is None:
+                raise KeyError("MARDepthFusion(geo_torso='offsets'): the decoded "
+                               'poses lack `keypoints_offset` (root + offsets, Eq. 2)')
+            uv_geo = np.asarray(get('keypoints_offset'), np.float64).reshape(N, J, 2)
+        return (zrel, per_person('root_depth_norm') * f, s_reg, s_geo, scores_k, scores,
+                uv_geo)
 
     def select_depth(self, z_reg, s_reg, z_geo, s_geo, geo_ok, pose_ok):
         """The root depth of ``self.mode`` per person and why it is missing.
