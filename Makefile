@@ -9,7 +9,7 @@ IMAGES ?=
 PYTEST_ARGS ?=
 export VENV
 
-.PHONY: help install test demo benchmark clean-venv
+.PHONY: help install lint test demo benchmark clean-venv
 .DEFAULT_GOAL := help
 
 help: ## list the targets and what each does (the default: plain `make`)
@@ -20,7 +20,13 @@ help: ## list the targets and what each does (the default: plain `make`)
 install: ## create/update the virtual environment (first time 15-20 min: mmcv compiles)
 	@bash tools/install_env.sh
 
-test: install ## install, then run the whole test suite
+LINT_PATHS := mmmar tools tests projects configs setup.py
+
+lint: install ## install, then flake8 and isort --check (settings in setup.cfg)
+	$(PY) -m flake8 $(LINT_PATHS)
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
+
+test: install lint ## install, lint, then run the whole test suite
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(PY) -m pytest tests -q -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: install ## install, then synthetic data, train, evaluate, infer (work_dirs/demo/)

@@ -1,6 +1,5 @@
 """mmmar: Mutual Adaptive Reasoning for monocular 3D multi-person pose estimation, on mmpose."""
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 

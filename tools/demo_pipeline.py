@@ -38,6 +38,7 @@ SHIPPED = osp.join(ROOT, 'demo', 'checkpoints', 'mar_hrnet-small_synthetic-v2-25
 REPORTED = ('PCK_rel_all', 'PCK_abs_all', 'PCK_root_all', 'PCOD_all', 'PCK_rel_matched',
             'PCK_abs_matched', 'MPJPE_rel')
 
+
 def demo_data():
     """The synthetic benchmark v2 (the data the shipped model was trained on)."""
     from mmmar.datasets.synthetic.benchmark import SYNTHETIC_PRESETS

@@ -37,16 +37,14 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.fileio import join_path
 from mmengine.logging import print_log
-
 from mmpose.apis.inferencers import Pose2DInferencer
 from mmpose.registry import INFERENCERS
 from mmpose.structures import PoseDataSample
-from mmmar.structures.cam_param import cam_param_from_K
 
-from .inputs import (InputType, MARInputError, inputs_to_list, read_input,
-                     report_failed_inputs)
-from .intrinsics import (DEFAULT_FOV_DEG, is_per_image_intrinsics,
-                         parse_intrinsics, resolve_intrinsics)
+from mmmar.structures.cam_param import cam_param_from_K
+from .inputs import InputType, MARInputError, inputs_to_list, read_input, report_failed_inputs
+from .intrinsics import (DEFAULT_FOV_DEG, is_per_image_intrinsics, parse_intrinsics,
+                         resolve_intrinsics)
 from .model_setup import fallback_dataset_meta, prepare_inference_cfg, resolve_model_args
 from .outputs import filter_instances, pred_instances_to_dicts, prediction_record
 

@@ -42,6 +42,7 @@ def _mar_visualizer_cfg(vis) -> dict:
     """``vis`` when it builds a :class:`~mmmar.visualization.MARPose3DVisualizer`, else a
     ``MARPose3DVisualizer`` keeping its ``vis_backends``, ``save_dir`` and ``name``."""
     from mmpose.registry import VISUALIZERS
+
     from mmmar.visualization import MARPose3DVisualizer
     if not isinstance(vis, dict):
         return dict(type='MARPose3DVisualizer')
@@ -89,6 +90,7 @@ def fallback_dataset_meta(cfg) -> dict:
     if isinstance(meta, dict):
         return meta
     from mmpose.datasets.datasets.utils import parse_pose_metainfo
+
     import mmmar.datasets.metainfo as metainfo_pkg
     path = osp.join(osp.dirname(metainfo_pkg.__file__), 'mupots3d.py')
     return parse_pose_metainfo(dict(from_file=path))

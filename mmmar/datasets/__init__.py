@@ -13,8 +13,8 @@ Mixed training (half MuCo/H36M, half COCO per batch) uses mmpose's ``CombinedDat
 """
 from mmpose.datasets import CombinedDataset  # noqa: F401  (registers it)
 from mmpose.datasets.samplers import MultiSourceSampler  # noqa: F401
-from mmmar.structures.cam_param import make_cam_param
 
+from mmmar.structures.cam_param import make_cam_param
 from .base_mar_dataset import MARBaseDataset, empty_instances, pack_instances
 from .coco_mar_dataset import CocoMARDataset
 from .h36m_mar_dataset import H36MMARDataset

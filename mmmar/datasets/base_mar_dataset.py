@@ -38,10 +38,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 from mmengine.fileio import load
 from mmengine.logging import print_log
-
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
-from mmmar.structures.skeleton import NUM_JOINTS
 
+from mmmar.structures.skeleton import NUM_JOINTS
 from .metainfo import MUPOTS3D_METAINFO_FILE
 
 

@@ -18,10 +18,9 @@ pelvis = mid-hips when both are labelled; head_top, spine and head unknown).
 from typing import List
 
 import numpy as np
-
 from mmpose.registry import DATASETS
-from mmmar.structures.cam_param import make_cam_param
 
+from mmmar.structures.cam_param import make_cam_param
 from .base_mar_dataset import MARBaseDataset, empty_instances, inside_image, pack_instances
 from .joint_mappings import COCO_TO_MAR, map_joints
 

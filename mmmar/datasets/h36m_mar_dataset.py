@@ -23,11 +23,10 @@ import re
 from typing import List, Optional, Sequence
 
 import numpy as np
-
 from mmpose.registry import DATASETS
+
 from mmmar.structures.cam_param import make_cam_param
 from mmmar.structures.skeleton import NUM_JOINTS
-
 from .base_mar_dataset import MARBaseDataset, inside_image, pack_instances
 from .joint_mappings import H36M_TO_MAR
 

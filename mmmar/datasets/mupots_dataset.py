@@ -27,12 +27,11 @@ import re
 from typing import List
 
 import numpy as np
-
 from mmpose.registry import DATASETS
+
 from mmmar.evaluation.functional import univ_key
 from mmmar.structures.cam_param import make_cam_param
 from mmmar.structures.skeleton import NUM_JOINTS
-
 from .base_mar_dataset import MARBaseDataset, empty_instances, inside_image, pack_instances
 
 _SEQ_RE = re.compile(r'(TS\d+)')

@@ -10,15 +10,16 @@ float64 numpy twin ``*_np``:
 
 plus intrinsics helpers (numpy or torch): :func:`focal_of`,
 :func:`intrinsics_matrix`, :func:`affine_to_3x3`,
-:func:`transform_intrinsics`, :func:`flip_affine`, :func:`flip_camera`, and the default camera of an image
+:func:`transform_intrinsics`, :func:`flip_affine`, :func:`flip_camera`, and the
+default camera of an image
 without intrinsics, :func:`default_intrinsics` (``DEFAULT_FOV_DEG``).
 """
 from .camera import (DEFAULT_FOV_DEG, affine_to_3x3, back_project, back_project_np,
                      default_intrinsics, flip_affine, flip_camera, focal_of, focal_of_np,
                      intrinsics_matrix, pixel_rays, pixel_rays_np, project, project_np,
                      transform_intrinsics)
-from .depth import (fuse_depths, fuse_depths_np, geometry_depth,
-                    geometry_depth_np, laplace_nll, laplace_nll_np)
+from .depth import (fuse_depths, fuse_depths_np, geometry_depth, geometry_depth_np, laplace_nll,
+                    laplace_nll_np)
 
 __all__ = [
     'back_project', 'back_project_np', 'project', 'project_np', 'pixel_rays',

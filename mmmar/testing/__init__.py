@@ -7,10 +7,10 @@ cv2) are imported inside the builders that need them.
 """
 from ._configs import tiny_hrnet
 from ._files import SHARED_DATA, data_root, dump_json, get_repo_dir, write_jpeg
-from ._heads import build_tiny_head, head_data_samples, random_feats
 from ._grouping import (OVERLAP_JOINTS, count_failures, input_affine, make_input, overlap_scenes,
                         panoptic_views, roots_separable, round_trip, sample_from_2d, stress_scenes,
                         virtual_cameras)
+from ._heads import build_tiny_head, head_data_samples, random_feats
 from ._mupots import MUPOTS_C, MUPOTS_F, gt_frame, mupots_json, person, pred_frame
 from ._poses import TEMPLATE, make_K, make_people, people_3d, project
 from ._predictions import make_data_sample, make_pred_instances

@@ -13,7 +13,6 @@ encodes them, decodes the perfect maps and counts what went wrong.
 import numpy as np
 
 from mmmar.structures import skeleton
-
 from ._poses import project
 from ._real_data import PANOPTIC_SCENES, panoptic_cameras, panoptic_world
 

@@ -2,7 +2,6 @@
 import numpy as np
 
 from mmmar.structures.skeleton import NECK
-
 from ._poses import make_K
 
 J = 17

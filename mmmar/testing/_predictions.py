@@ -2,7 +2,6 @@
 import numpy as np
 
 from mmmar.structures.skeleton import NUM_JOINTS, ROOT
-
 from ._poses import make_K, people_3d, project
 
 

@@ -13,7 +13,6 @@ import pickle
 import numpy as np
 
 from mmmar.structures import skeleton
-
 from ._files import data_root as _data_root
 
 # MuPoTS joint k <- source joint H36M_TO_MUPOTS[k] (H36M-17: 0 pelvis, 1-3 R

@@ -23,8 +23,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmmar.evaluation  # noqa: F401
     import mmmar.models  # noqa: F401
     try:
-        import mmmar.visualization  # noqa: F401
         import mmmar.apis  # noqa: F401
+        import mmmar.visualization  # noqa: F401
     except ImportError as e:  # pragma: no cover - optional until written
         if 'mmmar.visualization' not in str(e) and 'mmmar.apis' not in str(e):
             raise

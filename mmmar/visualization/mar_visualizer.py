@@ -6,7 +6,6 @@ import cv2
 import mmcv
 import numpy as np
 from mmengine.structures import InstanceData
-
 from mmpose.registry import VISUALIZERS
 from mmpose.structures import PoseDataSample
 from mmpose.visualization import PoseLocalVisualizer
@@ -14,7 +13,6 @@ from mmpose.visualization import PoseLocalVisualizer
 from mmmar.structures.instances import first_field, instance_keypoints
 from mmmar.structures.skeleton import LIMBS, ROOT
 from mmmar.structures.utils import to_numpy
-
 from .panels import concat_panels, draw_3d_panel, draw_top_panel
 
 __all__ = ['MARPose3DVisualizer', 'PERSON_COLORS', 'instances_to_numpy']

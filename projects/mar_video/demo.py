@@ -54,6 +54,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     from mar_video.runner import build_from_config
     from mar_video.video_io import FrameSource
+
     # the input first: a bad file or camera fails before the model is loaded
     source = FrameSource(args.input)
     try:

@@ -14,7 +14,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from .test_inferencer_model import _decoder_thr, setup  # noqa: F401 (fixture)
+from .conftest import decoder_thr
 
 FIELDS = ('keypoints_3d', 'keypoints', 'keypoint_scores', 'root_depth', 'depth_reg',
           'depth_geo', 'sigma_reg', 'sigma_geo', 'bbox', 'bbox_score')
@@ -50,7 +50,7 @@ def _same(a, b, atol=1e-4):
 def test_inferencer_batch_size_gives_the_results_of_batch_one(setup, tmp_path):
     from mmmar.apis import MARInferencer
     files = _inputs(setup, tmp_path)
-    opts = _decoder_thr(0.02)
+    opts = decoder_thr(0.02)
     one = list(MARInferencer(setup['cfg'], setup['ckpt'], device='cpu',
                              cfg_options=opts)(files))
     inf3 = MARInferencer(setup['cfg'], setup['ckpt'], device='cpu', cfg_options=opts,
@@ -133,7 +133,7 @@ def test_half_precision_path(setup):
     from mmmar.utils.precision import autocast_context, half_dtype
     assert half_dtype('cpu') == torch.bfloat16 and half_dtype('cuda') == torch.float16
     inf = MARInferencer(setup['cfg'], setup['ckpt'], device='cpu',
-                        cfg_options=_decoder_thr(0.02), fp16=True)
+                        cfg_options=decoder_thr(0.02), fp16=True)
     img = cv2.imread(setup['people'])
     data = inf.collate_fn([inf._pipeline_one(img, setup['people'], None)])
     model = inf.model

@@ -6,85 +6,15 @@ the number of people found is arbitrary; the decoder's root threshold is set ver
 ("people": every heatmap peak is a person) or very high ("nobody": N = 0) to reach both
 code paths deterministically.
 """
-import glob
 import json
-import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
-import torch
 from mmengine.config import Config
 
 from mmmar.structures.skeleton import NUM_JOINTS
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SMALL_INPUT = (128, 96)  # (W, H), stride 4
-
-
-def _small_config_path():
-    """The small CPU config when it exists, else the main config (shrunk below)."""
-    for pattern in ('*cpu*.py', '*tiny*.py', '*small*.py', '*ci*.py'):
-        found = sorted(glob.glob(osp.join(ROOT, 'configs', pattern)))
-        if found:
-            return found[0]
-    path = osp.join(ROOT, 'configs', 'mar_hrnet-w32_muco.py')
-    return path if osp.isfile(path) else None
-
-
-def _shrink(cfg):
-    """Smaller input, no pretrained download, no extra decoding cost."""
-    W, H = SMALL_INPUT
-    codec = dict(cfg.codec)
-    stride = codec['input_size'][0] // codec['heatmap_size'][0]
-    codec.update(input_size=(W, H), heatmap_size=(W // stride, H // stride))
-    cfg.codec = codec
-    backbone = cfg.model.get('backbone', {})
-    if isinstance(backbone, dict) and 'init_cfg' in backbone:
-        backbone['init_cfg'] = None
-    return cfg
-
-
-@pytest.fixture(scope='module')
-def setup(tmp_path_factory):
-    cfg_path = _small_config_path()
-    assert cfg_path is not None, 'the small MAR config is missing from configs/'
-    from mmmar.utils import register_all_modules, sync_config
-    register_all_modules()
-    from mmpose.registry import MODELS
-    cfg = sync_config(_shrink(Config.fromfile(cfg_path)))
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    tmp = tmp_path_factory.mktemp('mar_model')
-    ckpt = str(tmp / 'random_init.pth')
-    state = model.state_dict()
-    # A random depth layer often regresses Z <= 0, and the estimator drops such
-    # people; make the regression branch output a constant 4 m instead
-    # (channel 0: Z / focal_of(K_input), channel 1: log sigma_reg).
-    w, b = 'head.depth_layers.1.weight', 'head.depth_layers.1.bias'
-    if w in state and b in state:
-        focal_in = 160 / (2 * np.tan(np.radians(30))) * SMALL_INPUT[0] / 160
-        state[w].zero_()
-        state[b].zero_()
-        state[b][0] = 4000. / focal_in
-    torch.save(dict(state_dict=state), ckpt)
-    cfg_file = str(tmp / 'small_cfg.py')
-    cfg.dump(cfg_file)
-    img = np.zeros((120, 160, 3), np.uint8)
-    for x in (40, 110):  # two bright "people"
-        cv2.rectangle(img, (x - 12, 20), (x + 12, 110), (180, 160, 140), -1)
-        cv2.circle(img, (x, 15), 9, (200, 180, 160), -1)
-    people = str(tmp / 'people.jpg')
-    cv2.imwrite(people, img)
-    nobody = str(tmp / 'nobody.jpg')
-    cv2.imwrite(nobody, np.zeros((120, 160, 3), np.uint8))
-    return dict(cfg=cfg_file, ckpt=ckpt, people=people, nobody=nobody,
-                tmp=tmp)
-
-
-def _decoder_thr(thr):
-    return {'codec.decode_root_thr': thr, 'codec.decode_candidate_thr': thr,
-            'codec.decode_keypoint_thr': min(thr, 0.1)}
+from .conftest import decoder_thr
 
 
 def _check_person(p, img_w, img_h):
@@ -103,7 +33,7 @@ def test_mar_inferencer_people_and_nobody(setup):
     from mmmar.apis import MARInferencer
     inf = MARInferencer(
         setup['cfg'], setup['ckpt'], device='cpu',
-        cfg_options=_decoder_thr(-1e6))
+        cfg_options=decoder_thr(-1e6))
     pred_dir = setup['tmp'] / 'pred'
     vis_dir = setup['tmp'] / 'vis'
     res = next(inf(setup['people'], pred_out_dir=str(pred_dir),
@@ -128,7 +58,7 @@ def test_mar_inferencer_people_and_nobody(setup):
 
     inf_none = MARInferencer(
         setup['cfg'], setup['ckpt'], device='cpu',
-        cfg_options=_decoder_thr(1e6))
+        cfg_options=decoder_thr(1e6))
     res = next(inf_none(setup['nobody'], pred_out_dir=str(pred_dir),
                         return_vis=True))
     assert res['predictions'] == [[]]
@@ -161,10 +91,11 @@ def test_mar_inferencer_depth_scales_with_focal(setup):
     from mmmar.apis import MARInferencer
     from mmmar.geometry import fuse_depths_np
     from mmmar.structures.skeleton import ROOT
+
     # Eq. 7-8 on the structured pose's torso, so that the output 3D torso is Omega long
     # (with the configs' geo_torso='offsets' it is the root-offset torso that is)
     inf = MARInferencer(setup['cfg'], setup['ckpt'], device='cpu',
-                        cfg_options={**_decoder_thr(-1e6),
+                        cfg_options={**decoder_thr(-1e6),
                                      'model.head.fusion.geo_torso': 'structured'})
     K = np.array([[140., 0., 80.], [0., 140., 60.], [0., 0., 1.]])
     K2 = K.copy()
@@ -206,7 +137,7 @@ def test_plain_mmpose_inferencer(setup):
 
     from mmmar.utils import sync_config
     cfg = Config.fromfile(setup['cfg'])
-    cfg.merge_from_dict(_decoder_thr(-1e6))
+    cfg.merge_from_dict(decoder_thr(-1e6))
     sync_config(cfg)
     # mmpose's Pose2DInferencer reads cfg.data_mode (MARInferencer defaults it)
     cfg.setdefault('data_mode', 'bottomup')

@@ -12,7 +12,6 @@ import pytest
 import torch
 from mmengine.config import ConfigDict
 from mmengine.model import BaseModel
-
 from mmpose.registry import MODELS
 
 from mmmar.apis import MARInferencer, MARInputError, default_intrinsics

@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mmmar.apis.inputs import (MARInputError, as_bgr_uint8, inputs_to_list, media_kind,
-                               read_input, report_failed_inputs)
+from mmmar.apis.inputs import (MARInputError, as_bgr_uint8, inputs_to_list, media_kind, read_input,
+                               report_failed_inputs)
 from mmmar.datasets.transforms import ImageDecodeError, decode_image_bytes, is_truncated_jpeg
 
 

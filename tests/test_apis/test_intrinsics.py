@@ -5,10 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from mmmar.apis.intrinsics import (SOURCE_DEFAULT, default_intrinsics,
-                                   is_per_image_intrinsics,
-                                   load_intrinsics_arg, parse_intrinsics,
-                                   resolve_intrinsics)
+from mmmar.apis.intrinsics import (SOURCE_DEFAULT, default_intrinsics, is_per_image_intrinsics,
+                                   load_intrinsics_arg, parse_intrinsics, resolve_intrinsics)
 
 K_REF = np.array([[1000., 0, 320], [0, 1100., 240], [0, 0, 1]], np.float32)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmmar.apis.intrinsics import (SOURCE_EXIF, default_intrinsics,
-                                   exif_intrinsics, resolve_intrinsics)
+from mmmar.apis.intrinsics import (SOURCE_EXIF, default_intrinsics, exif_intrinsics,
+                                   resolve_intrinsics)
 
 EXIF_IFD = 0x8769
 

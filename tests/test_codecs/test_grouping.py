@@ -14,13 +14,11 @@ import numpy as np
 import pytest
 import torch
 
-from mmmar.codecs import (MARCodec, assign_limb, evidence_numpy,
-                          greedy_match, limb_pair_scores)
+from mmmar.codecs import MARCodec, assign_limb, evidence_numpy, greedy_match, limb_pair_scores
 from mmmar.codecs.dense_decode import dense_evidence, evidence_to_host
 from mmmar.structures.skeleton import ROOT as R
-from mmmar.testing import (make_input, overlap_scenes, panoptic_views, project,
-                           roots_separable, round_trip, sample_from_2d,
-                           stress_scenes)
+from mmmar.testing import (make_input, overlap_scenes, panoptic_views, project, roots_separable,
+                           round_trip, sample_from_2d, stress_scenes)
 
 torch.set_num_threads(1)
 SIZES = ((512, 384), (832, 512))
@@ -213,7 +211,7 @@ def test_decode_batch_equals_per_image_and_moves_little_to_host():
     Z = np.tile(np.where(three['keypoints_valid'] > 0, Z, Z[:, R:R + 1]),
                 (7, 1))[:20]
     sample = sample_from_2d('crowd', uv, Z - Z[:, R:R + 1], Z[:, R],
-                             three['cam_param']['K'].astype(np.float64))
+                            three['cam_param']['K'].astype(np.float64))
     sample['valid'] = np.tile(three['keypoints_valid'] > 0, (7, 1))[:20]
     crowd = make_input(sample, size, fit=False)
     inputs = [three, two, None, crowd]

@@ -8,8 +8,7 @@ import torch
 from mmmar.codecs import MARCodec, draw_pafs, greedy_match, paf_line_scores
 from mmmar.geometry import back_project_np, focal_of
 from mmmar.structures import skeleton
-from mmmar.testing import (h36m_samples, make_input, mpi3dhp_samples,
-                           panoptic_samples)
+from mmmar.testing import h36m_samples, make_input, mpi3dhp_samples, panoptic_samples
 
 torch.set_num_threads(1)
 R, M = skeleton.ROOT, skeleton.NECK
@@ -401,8 +400,7 @@ def test_validation_helpers():
 
 
 def test_target_rendering_helpers():
-    from mmmar.codecs.targets import (gaussian_heatmaps, heatmap_mask, root_pixels,
-                                      root_priority)
+    from mmmar.codecs.targets import gaussian_heatmaps, heatmap_mask, root_pixels, root_priority
     xy = np.array([[[5., 4.], [20., 10.]], [[6., 4.], [0., 0.]]])
     vis = np.array([[1., 1.], [1., 0.]])
     hm = gaussian_heatmaps(xy, vis, (32, 16), 1., 3.)

@@ -14,8 +14,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmmar.utils import register_all_modules, sync_config
 from mmmar.testing import SHARED_DATA
+from mmmar.utils import register_all_modules, sync_config
 
 torch.set_num_threads(1)
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))

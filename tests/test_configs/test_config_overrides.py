@@ -63,6 +63,7 @@ def test_tools_test_cfg_options_reach_head_and_dataloader(tmp_path, monkeypatch)
     """``tools/test.py`` up to the built Runner (its ``test()`` is replaced: no checkpoint,
     no loop); the head and the dataloader are built from the final config."""
     from mmengine.runner import Runner
+
     from mmmar.datasets.synthetic import generate_synthetic_dataset
     data_root = str(tmp_path / 'synthetic') + '/'
     generate_synthetic_dataset(data_root, num_images=2, num_sequences=2, num_test_sequences=1,

@@ -9,8 +9,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmmar.structures.skeleton import ROOT as ROOT_JOINT
-from mmmar.utils import register_all_modules, sync_config
 from mmmar.testing import SHARED_DATA
+from mmmar.utils import register_all_modules, sync_config
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 H36M = osp.join(SHARED_DATA, 'h36m')

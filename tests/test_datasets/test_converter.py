@@ -7,8 +7,6 @@ import numpy as np
 import pytest
 import scipy.io as sio
 
-from mmmar.testing import write_jpeg
-
 _CONV = osp.join(osp.dirname(__file__), '../../tools/dataset_converters/mupots_mat_to_json.py')
 
 
@@ -130,8 +128,8 @@ def test_convert_real_layout_cell_array(tmp_path):
     with open(tmp_path / 'cli.json') as f:
         out = json.load(f)
     assert [im['frame_idx'] for im in out['images']] == [0, 1]
-    assert [im['file_name'] for im in out['images']] == ['TS1/img_000000.jpg',
-                                                        'TS1/img_000001.jpg']
+    assert [im['file_name'] for im in out['images']] == [
+        'TS1/img_000000.jpg', 'TS1/img_000001.jpg']
     assert len(out['annotations']) == 6
     for f in range(2):
         anns = [a for a in out['annotations'] if a['image_id'] == out['images'][f]['id']]

@@ -70,8 +70,8 @@ def custom_set(tmp_path):
         os.makedirs(img_root / seq, exist_ok=True)
         write_jpeg(img_root / rel, W, H, seed=i)
         K = [500. + 10 * i, 495., 319.5, 239.5]
-        rec = dict(image=rel, intrinsics=K if i != 1 else dict(fx=K[0], fy=K[1], cx=K[2],
-                                                                 cy=K[3]),
+        rec = dict(image=rel,
+                   intrinsics=K if i != 1 else dict(fx=K[0], fy=K[1], cx=K[2], cy=K[3]),
                    seq_name=seq, frame_idx=i, people=[])
         if i != 1:
             rec.update(width=W, height=H)  # image 1: size read from the file

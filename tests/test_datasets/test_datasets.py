@@ -5,9 +5,9 @@ import os.path as osp
 import numpy as np
 import pytest
 
+from mmmar.structures.skeleton import FLIP_INDICES, JOINT_NAMES, LIMBS, NUM_JOINTS
 from mmmar.testing import SHARED_DATA as DATA
 from mmmar.testing import dump_json, write_jpeg
-from mmmar.structures.skeleton import FLIP_INDICES, JOINT_NAMES, LIMBS, NUM_JOINTS
 
 
 def _ann(aid, img_id, nj=21, seed=0, **kw):
@@ -159,7 +159,7 @@ def test_metainfo_matches_skeleton(tmp_path, monkeypatch):
     assert m['num_keypoints'] == NUM_JOINTS
     assert tuple(m['keypoint_id2name'][i] for i in range(NUM_JOINTS)) == JOINT_NAMES
     assert tuple(m['flip_indices']) == tuple(FLIP_INDICES)
-    assert [tuple(l) for l in m['skeleton_links']] == [tuple(l) for l in LIMBS]
+    assert [tuple(link) for link in m['skeleton_links']] == [tuple(limb) for limb in LIMBS]
     assert len(m['sigmas']) == NUM_JOINTS
 
 
@@ -204,6 +204,7 @@ def test_coco(tmp_path):
 
 def test_h36m():
     import pickle
+
     from mmmar.datasets import H36MMARDataset
     kw = dict(ann_file=f'{DATA}/h36m/test_h36m_body3d.npz',
               camera_param_file=f'{DATA}/h36m/cameras.pkl',

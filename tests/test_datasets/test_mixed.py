@@ -1,14 +1,12 @@
-import os.path as osp
-
-import pytest
 
 from mmmar.testing import SHARED_DATA as DATA
 
 
 def test_combined_loader_half_half(synth):
     import torch
+    from mmpose.registry import DATA_SAMPLERS, DATASETS
+
     from mmmar.datasets import MUPOTS3D_METAINFO_FILE
-    from mmpose.registry import DATASETS, DATA_SAMPLERS
     ds = DATASETS.build(dict(
         type='CombinedDataset',
         metainfo=dict(from_file=MUPOTS3D_METAINFO_FILE),

@@ -6,8 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from mmmar.datasets.synthetic import (generate_synthetic_dataset, render_people,
-                                      sample_poses)
+from mmmar.datasets.synthetic import generate_synthetic_dataset, render_people, sample_poses
 from mmmar.structures.skeleton import LIMBS, NUM_JOINTS
 
 
@@ -135,7 +134,8 @@ def test_timing(tmp_path):
 def test_cli(tmp_path):
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        'gen_synth', os.path.join(os.path.dirname(__file__), '../../tools/misc/generate_synthetic.py'))
+        'gen_synth',
+        os.path.join(os.path.dirname(__file__), '../../tools/misc/generate_synthetic.py'))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     out = mod.main([str(tmp_path), '--num-images', '3', '--num-sequences', '1',
@@ -269,6 +269,7 @@ def test_v2_deterministic_and_size_independent_cameras(tmp_path, synth_v2):
 
 def test_v2_statistics_and_cli(tmp_path, capsys):
     import importlib.util
+
     from mmmar.datasets.synthetic import dataset_statistics
     spec = importlib.util.spec_from_file_location(
         'gen_synth_v2',
@@ -302,6 +303,7 @@ def test_v2_statistics_and_cli(tmp_path, capsys):
 
 def test_v2_config_omega_matches_the_body_model():
     from mmengine.config import Config
+
     from mmmar.datasets.synthetic import sample_body_scales
     cfg = Config.fromfile(os.path.join(os.path.dirname(__file__), '../../configs/'
                                        'mar_hrnet-small_synthetic-v2-256x256.py'))

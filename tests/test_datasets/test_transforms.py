@@ -9,7 +9,6 @@ from mmmar.structures.skeleton import FLIP_INDICES, NUM_JOINTS
 from mmmar.testing import SHARED_DATA as DATA
 
 
-
 def _proj(X, K):
     p = np.asarray(X, np.float64) @ np.asarray(K, np.float64).T
     return p[..., :2] / p[..., 2:3]
@@ -284,8 +283,9 @@ def test_ignore_mask_follows_affine():
 
 
 def test_photometric_distortion_registered():
-    import mmmar.datasets  # noqa: F401
     from mmpose.registry import TRANSFORMS
+
+    import mmmar.datasets  # noqa: F401
     t = TRANSFORMS.build(dict(type='PhotometricDistortion'))
     import random
     random.seed(0)
@@ -325,8 +325,8 @@ def test_flip_swaps_joints_by_the_sample_flip_indices(real_results):
     assert np.allclose(r['keypoints'][0, 3], [w - 1 - kp0[4, 0], kp0[4, 1]], atol=1e-3)
     assert np.allclose(r['keypoints'][0, 2], [w - 1 - kp0[2, 0], kp0[2, 1]], atol=1e-3)
     default = MARRandomFlip(prob=1.0)(copy.deepcopy(r0))
-    assert np.allclose(default['keypoints'][0, 2], [w - 1 - kp0[FLIP_INDICES[2], 0],
-                                                     kp0[FLIP_INDICES[2], 1]], atol=1e-3)
+    src = kp0[FLIP_INDICES[2]]
+    assert np.allclose(default['keypoints'][0, 2], [w - 1 - src[0], src[1]], atol=1e-3)
 
 
 def test_flip_affine_maps_u_to_mirror_pixel():

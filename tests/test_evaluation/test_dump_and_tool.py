@@ -7,9 +7,7 @@ import numpy as np
 import pytest
 
 from mmmar.evaluation.functional import (dump_predictions, evaluate_mupots, format_table1,
-                                         load_mupots_gt, load_predictions,
-                                         predictions_to_frames)
-
+                                         load_mupots_gt, load_predictions, predictions_to_frames)
 from mmmar.testing import gt_frame, mupots_json, person, pred_frame
 
 TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'analysis_tools',

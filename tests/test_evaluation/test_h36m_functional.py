@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from mmmar.evaluation.functional import evaluate_h36m, select_single_person
-
 from mmmar.testing import person
 
 

@@ -5,10 +5,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-
 from mmmar.evaluation import H36MMetric, MuPoTSMetric  # noqa: E402
 from mmmar.evaluation.functional import load_predictions  # noqa: E402
-
 from mmmar.testing import mupots_json, person  # noqa: E402
 
 
@@ -162,8 +160,8 @@ def test_h36m_metric_gt_instances_in_input_pixels_two_predictions():
     """gt_instances.keypoints are network-input px; the predictions' 2D are original px.
     The input affine (2048x2048 -> 832x512 fit, centred pad: scale 1/4, shift 160 px) puts
     the GT person's input-px pose right onto another predicted person's original-px pose."""
-    from mmpose.structures import PoseDataSample
     from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
     g3, g2 = person(0, 4000)  # pelvis at original px (1000, 1000)
     A = np.array([[0.25, 0., 160.], [0., 0.25, -0.375]])
     g2_input = g2 @ A[:, :2].T + A[:, 2]  # pelvis at input px (410, 249.625)
@@ -195,8 +193,9 @@ def test_registered():
 
 
 def test_dump_metric_for_tools_test(tmp_path):
-    from mmmar.evaluation import MARDumpPredictions
     from mmpose.registry import METRICS
+
+    from mmmar.evaluation import MARDumpPredictions
     a, b = person(-800, 4000), person(800, 5000)
     path = str(tmp_path / 'out' / 'pred.json')
     m = METRICS.build(dict(type='MARDumpPredictions', out_file_path=path))

@@ -2,10 +2,9 @@
 import numpy as np
 import pytest
 
-from mmmar.evaluation.functional import (EVAL_PARENTS, evaluate_mupots, format_table1,
-                                         match_people, pcod_correct, rescale_to_gt_bones)
+from mmmar.evaluation.functional import (EVAL_PARENTS, evaluate_mupots, format_table1, match_people,
+                                         pcod_correct, rescale_to_gt_bones)
 from mmmar.structures.skeleton import PARENTS
-
 from mmmar.testing import TEMPLATE, gt_frame, person, pred_frame
 
 MAIN = ('PCK_rel_all', 'PCK_abs_all', 'PCK_rel_matched', 'PCK_abs_matched', 'PCK_root_all',
@@ -288,8 +287,8 @@ def test_pcod_band_through_evaluate(shift, expected):
 def test_pcod_per_sequence_average():
     a, b = person(-800, 3000), person(800, 6000)
     b_bad = (b[0] - [0, 0, 4000.0], b[1])
-    gt = {'TS1': {0: gt_frame([a, b])}, 'TS2': {0: gt_frame([a, b]), 1: gt_frame([a, b]),
-                                                  2: gt_frame([a, b])}}
+    gt = {'TS1': {0: gt_frame([a, b])},
+          'TS2': {0: gt_frame([a, b]), 1: gt_frame([a, b]), 2: gt_frame([a, b])}}
     pred = {'TS1': {0: pred_frame([a, b_bad])},
             'TS2': {0: pred_frame([a, b]), 1: pred_frame([a, b]), 2: pred_frame([a, b])}}
     res = ev(gt, pred)

@@ -7,7 +7,6 @@ import pytest
 
 from mmmar.evaluation import MuPoTSMetric
 from mmmar.evaluation.functional import gt_frame_from_anns, load_mupots_gt
-
 from mmmar.testing import person
 
 

@@ -4,15 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from mmmar.evaluation.functional import (MATCH_THR, PCK_THR, PCOD_THR, ROOT_THR,
-                                         evaluate_mupots)
+from mmmar.evaluation.functional import MATCH_THR, PCK_THR, PCOD_THR, ROOT_THR, evaluate_mupots
 from mmmar.evaluation.functional.mupots_io import seq_sort_key
-from mmmar.evaluation.functional.mupots_protocol import (MISSED_VALUE, joint_errors,
-                                                         match_frame, pck_scores, pcod_pairs,
-                                                         score_sequence)
+from mmmar.evaluation.functional.mupots_protocol import (MISSED_VALUE, joint_errors, match_frame,
+                                                         pck_scores, pcod_pairs, score_sequence)
 from mmmar.evaluation.metrics.utils import get_field, pred_keypoints_2d, pred_scores
 from mmmar.structures.skeleton import PCK_JOINTS, ROOT
-
 from ._helpers import gt_frame, person, pred_frame
 
 

@@ -12,7 +12,6 @@ import pytest
 from mmmar.evaluation import MuPoTSMetric
 from mmmar.evaluation.functional import (PUBLISHED_TABLE1, dump_predictions, format_table1,
                                          is_mupots3d, published_rows)
-
 from mmmar.testing import mupots_json, person
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')

@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from mmmar.geometry import (affine_to_3x3, back_project, back_project_np,
-                            flip_camera, focal_of, fuse_depths, fuse_depths_np,
-                            geometry_depth, geometry_depth_np,
-                            intrinsics_matrix, laplace_nll, laplace_nll_np,
-                            project, project_np, transform_intrinsics)
+from mmmar.geometry import (affine_to_3x3, back_project, back_project_np, flip_camera, focal_of,
+                            fuse_depths, fuse_depths_np, geometry_depth, geometry_depth_np,
+                            intrinsics_matrix, laplace_nll, laplace_nll_np, project, project_np,
+                            transform_intrinsics)
 from mmmar.structures import skeleton
-from mmmar.testing import (h36m_samples, mpi3dhp_samples, panoptic_samples,
-                           rotated_skewed_K)
+from mmmar.testing import h36m_samples, mpi3dhp_samples, panoptic_samples, rotated_skewed_K
 
 torch.set_num_threads(1)
 R, M = skeleton.ROOT, skeleton.NECK
@@ -185,8 +183,7 @@ def test_geometry_depth_fallback_values():
     assert disc > 0 and (-b + math.sqrt(disc)) / (2 * a) < 0
     assert geometry_depth_np(uv_r, uv_m, zrel, K, omega, min_depth=7.) == 7.
     assert geometry_depth_np(uv_r, uv_m, zrel, K, omega) == 1.
-    zt = geometry_depth(*(torch.tensor(v) for v in (uv_r, uv_m, zrel, K,
-                                                     omega)))
+    zt = geometry_depth(*(torch.tensor(v) for v in (uv_r, uv_m, zrel, K, omega)))
     assert zt.item() == 1.
 
 

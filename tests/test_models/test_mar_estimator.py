@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 import torch
 from mmengine.registry import init_default_scope
-
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 import mmmar.models  # noqa: F401
 from mmmar.models.post_processors.fusion import MARDepthFusion
 from mmmar.structures.skeleton import NECK, ROOT
-
 from mmmar.testing import TEMPLATE, make_K, tiny_hrnet
 
 torch.set_num_threads(1)
@@ -367,6 +365,7 @@ def test_estimator_drops_only_the_non_finite_person(estimator):
 
 def test_paper_config_builds():
     import os.path as osp
+
     from mmengine.config import Config
     cfg = Config.fromfile(
         osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_',

@@ -4,16 +4,11 @@ import copy
 import numpy as np
 import pytest
 import torch
-from mmengine.structures import PixelData
-
-from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 import mmmar.models  # noqa: F401
-from mmmar.models.utils import (flip_back_outputs, paf_flip_permutation,
-                                upsample_aligned)
+from mmmar.models.utils import flip_back_outputs, paf_flip_permutation, upsample_aligned
 from mmmar.structures.skeleton import FLIP_INDICES, LIMBS, NECK, ROOT
-
 from mmmar.testing import build_tiny_head as build_head
 from mmmar.testing import head_data_samples as data_samples
 from mmmar.testing import make_K, make_people
@@ -135,9 +130,9 @@ def test_paf_flip_permutation_is_involution():
     perm, rev = paf_flip_permutation()
     assert sorted(perm) == list(range(len(LIMBS)))
     assert [perm[p] for p in perm] == list(range(len(LIMBS)))
-    for l, (a, b) in enumerate(LIMBS):
+    for i, (a, b) in enumerate(LIMBS):
         fa, fb = FLIP_INDICES[a], FLIP_INDICES[b]
-        assert LIMBS[perm[l]] in ((fa, fb), (fb, fa))
+        assert LIMBS[perm[i]] in ((fa, fb), (fb, fa))
 
 
 def _rand_outputs(B=1, h=8, w=10, seed=0):
@@ -173,10 +168,10 @@ def test_flip_back_semantics():
     perm, rev = paf_flip_permutation()
     paf = out['pafs'].view(1, 16, 2, 8, 10)
     m = torch.zeros_like(paf)
-    for l in range(16):  # mirror limb perm[l] holds limb l mirrored
-        s = -1. if rev[l] else 1.
-        m[:, perm[l], 0] = -s * paf[:, l, 0]
-        m[:, perm[l], 1] = s * paf[:, l, 1]
+    for i in range(16):  # mirror limb perm[i] holds limb i mirrored
+        s = -1. if rev[i] else 1.
+        m[:, perm[i], 0] = -s * paf[:, i, 0]
+        m[:, perm[i], 1] = s * paf[:, i, 1]
     mirrored['pafs'] = m.view(1, 32, 8, 10).flip(-1)
     for k in ('root_depth', 'log_sigma_reg', 'log_sigma_geo'):
         mirrored[k] = out[k].flip(-1)

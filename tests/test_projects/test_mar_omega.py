@@ -8,7 +8,6 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.structures import PoseDataSample
 
@@ -19,8 +18,8 @@ from mmmar.testing import head_data_samples as data_samples
 from mmmar.testing import make_K, make_people
 from mmmar.testing import random_feats as feats
 from mmmar.testing import tiny_hrnet
-
 from .conftest import MAR_OMEGA_DIR  # noqa: F401 (the project folder is on sys.path)
+
 from mar_omega import MAROmegaHead  # noqa: E402 isort: skip
 
 torch.set_num_threads(1)

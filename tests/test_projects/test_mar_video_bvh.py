@@ -2,8 +2,8 @@
 1 mm of what was written."""
 import numpy as np
 import pytest
-
 from mar_video.bvh import euler_zxy, matrix_zxy, write_bvh
+
 from mmmar.structures.skeleton import JOINT_NAMES, LIMBS, NUM_JOINTS, PARENTS
 
 

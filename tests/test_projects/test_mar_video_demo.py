@@ -9,15 +9,14 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-from mmengine.logging import MMLogger
-
 from mar_video.one_euro import OneEuroPoseSmoother
 from mar_video.runner import VideoRunner
 from mar_video.tracker import PoseTracker3D
 from mar_video.video_io import FrameSource, VideoSourceError
+from mmengine.logging import MMLogger
+
 from mmmar.geometry import project_np
 from mmmar.testing import TEMPLATE
-
 from .conftest import MAR_VIDEO_DIR, load_demo
 
 W, H = 96, 64
@@ -210,8 +209,7 @@ def test_demo_end_to_end_with_the_project_config(tmp_path):
     summary = demo.main([video, '--config', cfg, '--out-dir', str(out),
                          '--max-frames', '2'])
     assert summary['frames'] == 2 and summary['error'] is None
-    assert sorted(os.listdir(out / 'frames')) == ['frame_000000.json',
-                                                   'frame_000001.json']
+    assert sorted(os.listdir(out / 'frames')) == ['frame_000000.json', 'frame_000001.json']
     rec = json.load(open(out / 'frames' / 'frame_000001.json'))
     assert rec['intrinsics']['source'] == 'default-fov60'
     assert osp.getsize(out / 'vis.mp4') > 0 and osp.isfile(out / 'tracks.csv')

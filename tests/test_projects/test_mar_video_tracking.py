@@ -3,10 +3,10 @@ import math
 
 import numpy as np
 import pytest
-
 from mar_video.metrics import clear_mot
 from mar_video.one_euro import OneEuroFilter, OneEuroPoseSmoother
 from mar_video.tracker import PoseTracker3D
+
 from mmmar.geometry import project_np
 from mmmar.testing import TEMPLATE
 
@@ -197,8 +197,8 @@ def test_core_never_imports_the_project():
                 if pattern.search(open(path).read()):
                     offenders.append(path)
     assert not offenders
-    from mmpose.registry import TASK_UTILS, VISUALIZERS
     import mar_video  # noqa: F401
+    from mmpose.registry import TASK_UTILS, VISUALIZERS
     assert TASK_UTILS.get('PoseTracker3D') is PoseTracker3D
     assert TASK_UTILS.get('OneEuroPoseSmoother') is OneEuroPoseSmoother
     assert VISUALIZERS.get('MARVideoVisualizer') is not None

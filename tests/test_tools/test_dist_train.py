@@ -13,8 +13,8 @@ import os.path as osp
 import numpy as np
 import torch
 
-from .conftest import (CKPT_INTERVAL, MAX_ITERS, REPO, TOTAL_BATCH, free_port,
-                       python_exe, read_trajectory, run_tool, shrink_options)
+from .conftest import (CKPT_INTERVAL, MAX_ITERS, REPO, TOTAL_BATCH, free_port, python_exe,
+                       read_trajectory, run_tool, shrink_options)
 
 #: largest allowed relative difference of the per-iteration loss (two processes vs one)
 REL_TOL = 0.05

@@ -4,10 +4,7 @@ peak gathering, reads at the roots, PAF integrals); only the grouping stays in P
 it finds the people of the PyTorch decode."""
 import os.path as osp
 
-import pytest
-
 from mmmar.testing import SHARED_DATA
-
 from .conftest import REPO, SMALL_CONFIG, python_exe, run_tool
 
 COCO_IMAGE = osp.join(SHARED_DATA, 'coco', '000000000785.jpg')

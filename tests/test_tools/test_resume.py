@@ -8,8 +8,8 @@ import subprocess
 import pytest
 import torch
 
-from .conftest import (CKPT_INTERVAL, MAX_ITERS, REPO, TOTAL_BATCH, python_exe,
-                       read_trajectory, run_tool, shrink_options)
+from .conftest import (CKPT_INTERVAL, MAX_ITERS, REPO, TOTAL_BATCH, python_exe, read_trajectory,
+                       run_tool, shrink_options)
 
 
 def _load(path):

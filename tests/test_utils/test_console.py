@@ -11,8 +11,8 @@ from mmengine.config import Config
 from mmengine.model import BaseModel
 from mmengine.registry import MODELS
 
-from mmmar.utils import (ConsoleProgressHook, build_quiet_runner, format_seconds,
-                         prints_to_file, quiet_console)
+from mmmar.utils import (ConsoleProgressHook, build_quiet_runner, format_seconds, prints_to_file,
+                         quiet_console)
 
 
 @MODELS.register_module(force=True)

@@ -1,8 +1,7 @@
 """Every mmmar component is found in mmpose's registries under default_scope='mmpose'."""
 import pytest
 from mmengine.registry import init_default_scope
-from mmpose.registry import (DATASETS, KEYPOINT_CODECS, METRICS, MODELS,
-                             TRANSFORMS, VISUALIZERS)
+from mmpose.registry import DATASETS, KEYPOINT_CODECS, METRICS, MODELS, TRANSFORMS, VISUALIZERS
 
 import mmmar
 from mmmar.utils import register_all_modules

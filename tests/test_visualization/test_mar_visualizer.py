@@ -6,12 +6,11 @@ import mmcv
 import numpy as np
 import pytest
 import torch
-
 from mmpose.registry import VISUALIZERS
 
 import mmmar.visualization  # noqa: F401  (registers MARPose3DVisualizer)
-from mmmar.visualization import PERSON_COLORS, MARPose3DVisualizer
 from mmmar.testing import make_data_sample
+from mmmar.visualization import PERSON_COLORS, MARPose3DVisualizer
 
 W, H = 320, 240
 

@@ -1,8 +1,8 @@
 """The matplotlib panels of the MAR visualiser (mmmar.visualization.panels)."""
 import numpy as np
 
-from mmmar.visualization.panels import (concat_panels, draw_3d_panel, draw_top_panel,
-                                        panel_style, view_cube)
+from mmmar.visualization.panels import (concat_panels, draw_3d_panel, draw_top_panel, panel_style,
+                                        view_cube)
 from tests.test_apis._helpers import TEMPLATE
 
 

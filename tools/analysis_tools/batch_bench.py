@@ -89,7 +89,8 @@ def compare_precisions(method, preps, match_px=8.):
                     kp_all.append(np.linalg.norm(ka[i] - kb[j], axis=-1))
                     z_diff = max(z_diff, float(abs(a.root_depth[i] - b.root_depth[j])))
                     d[:, j] = np.inf
-        rows.append(dict(people=prep['sample'].metainfo['img_path'], fp32=len(ka), fp16=len(kb), matched=matched,
+        rows.append(dict(people=prep['sample'].metainfo['img_path'], fp32=len(ka),
+                         fp16=len(kb), matched=matched,
                          max_keypoint_diff_px=kp_diff, max_root_depth_diff_mm=z_diff,
                          median_keypoint_diff_px=float(np.median(np.concatenate(kp_all)))
                          if kp_all else 0.))

@@ -67,7 +67,6 @@ if __name__ == '__main__':  # a Python without torch re-runs under the project's
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
 from get_flops import build_model, load_config  # noqa: E402
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
@@ -334,10 +333,10 @@ class DEKRMethod:
 class TopDownMethod:
 
     def __init__(self, detector, det_scale, mode, device, precision):
+        import mmdet
         from mmdet.apis import init_detector
         from mmengine.config import Config
         from mmpose.apis import init_model
-        import mmdet
         self.name = f'top-down: {detector} + HRNet-w32 256x192 ({mode})'
         dcfg = Config.fromfile(
             osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs',
@@ -451,7 +450,8 @@ def print_tables(results, people, args):
                 cells.append(f'{r["total_median_of_stages"]:.1f}')
                 cells.append(f'{r["total_min_of_stages"]:.1f}')
                 if 'decode' in stages:
-                    cells.append(f'{100 * r["stages"]["decode"]["median"] / r["total_median_of_stages"]:.2f}%')
+                    share = r['stages']['decode']['median'] / r['total_median_of_stages']
+                    cells.append(f'{100 * share:.2f}%')
                 else:
                     cells.append(f'{r["stages"]["pose"]["median"] / max(r["actual"], 1):.1f}')
                 cells.append(str(r['found']))

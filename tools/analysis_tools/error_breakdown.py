@@ -110,6 +110,7 @@ def format_breakdown(s: dict, joint_names) -> str:
 def collect(cfg, ann_file: str):
     """Run the test loop's model on ``cfg.test_dataloader`` and return (rows, depth / f)."""
     import torch
+
     from mmmar.evaluation.functional import match_people
     with open(ann_file) as f:
         gt = json.load(f)

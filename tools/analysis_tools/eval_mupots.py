@@ -21,9 +21,8 @@ if __name__ == '__main__':  # a Python without numpy re-runs under the project's
     ensure_project_python(('numpy', ))
 
 from mmmar.evaluation.functional import (evaluate_mupots, format_joint_table,  # noqa: E402
-                                         format_sequence_table, format_table1,
-                                         load_mupots_gt, load_predictions,
-                                         predictions_to_frames, to_jsonable)
+                                         format_sequence_table, format_table1, load_mupots_gt,
+                                         load_predictions, predictions_to_frames, to_jsonable)
 
 
 def parse_args(argv=None):

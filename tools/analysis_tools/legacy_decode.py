@@ -125,7 +125,6 @@ def legacy_decode(self, heatmaps, pafs, offsets, root_depth=None, K=None,
     return results
 
 
-
 def legacy_predict(head, outputs, batch_data_samples):
     """``MARHead.predict_from_outputs`` before issue 12: every map of every image copied to
     the host as numpy, :func:`legacy_decode` per image, then the depth fusion."""

@@ -57,6 +57,7 @@ def no_aug_pipeline(cfg):
 
 def build_cfg(args, data_dir):
     from mmengine.config import Config
+
     from mmmar.utils import sync_config
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
@@ -93,6 +94,7 @@ def build_cfg(args, data_dir):
 def depth_table(model, dataloader, ann_file):
     """Per matched person: true pelvis depth and Z_reg, Z_geo, fused, sigmas."""
     import torch
+
     from mmmar.evaluation.functional.mupots_protocol import match_people
     with open(ann_file) as f:
         gt = json.load(f)
@@ -128,6 +130,7 @@ def main(argv=None):
     import torch
     torch.set_num_threads(args.threads)
     from mmengine.runner import Runner
+
     from mmmar.datasets.synthetic import generate_synthetic_dataset
     from mmmar.utils import register_all_modules
     register_all_modules()
@@ -153,7 +156,8 @@ def main(argv=None):
         z = rows[:, 0]
         for name, col in (('Z_reg', 1), ('Z_geo', 2), ('fused', 3)):
             e = rows[:, col] - z
-            print(f'  {name:6s} mean |err| {np.abs(e).mean():7.0f} mm ({np.mean(np.abs(e) / z) * 100:5.1f} %)'
+            rel = np.mean(np.abs(e) / z) * 100
+            print(f'  {name:6s} mean |err| {np.abs(e).mean():7.0f} mm ({rel:5.1f} %)'
                   f'  mean signed {e.mean():+7.0f} mm')
         print(f'  sigma_reg median {np.median(rows[:, 4]):.0f} mm, sigma_geo median '
               f'{np.median(rows[:, 5]):.0f} mm, geo_valid {rows[:, 6].mean() * 100:.0f} %, '

@@ -43,10 +43,9 @@ if __name__ == '__main__':  # a Python without torch re-runs under the project's
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from get_flops import build_model, load_config  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 from torch import nn  # noqa: E402
-
-from get_flops import build_model, load_config  # noqa: E402
 
 OUTPUT_NAMES = ('heatmaps', 'pafs', 'offsets', 'root_depth', 'log_sigma_reg',
                 'log_sigma_geo', 'torso_length')
@@ -103,8 +102,7 @@ class MARExportWrapper(nn.Module):
         names = [k for k in OUTPUT_NAMES if isinstance(out.get(k), torch.Tensor)]
         outputs = [out[k] for k in names]
         if self.with_decode:
-            from mmmar.codecs.dense_decode import (EVIDENCE_FIELDS, ROOT_MAPS,
-                                                   dense_evidence)
+            from mmmar.codecs.dense_decode import EVIDENCE_FIELDS, ROOT_MAPS, dense_evidence
             dense = dense_evidence(out['heatmaps'], out['pafs'], out['offsets'],
                                    self.model.head.decoder,
                                    {k: out[k] for k in ROOT_MAPS if k in names},
@@ -120,6 +118,7 @@ def prepare_image(path, input_size, seed=0):
     (``MARResizePad``), its input-image intrinsics (default intrinsics of the original) and
     the (2, 3) original -> input affine."""
     import cv2
+
     from mmmar.apis.intrinsics import default_intrinsics
     from mmmar.datasets.transforms import MARResizePad
     if path is None:
@@ -191,8 +190,9 @@ def decode_with_mmmar(model, outputs: dict, prep: dict):
 def decode_evidence_with_mmmar(model, outputs: dict, prep: dict):
     """Group (Python, mmmar) the dense-decode outputs of the graph for ONE image (numpy
     arrays, the graph's output names) and fuse the depths."""
-    from mmmar.codecs.dense_decode import EVIDENCE_FIELDS, ROOT_MAPS
     from mmpose.structures import PoseDataSample
+
+    from mmmar.codecs.dense_decode import EVIDENCE_FIELDS, ROOT_MAPS
     h, w = prep['img'].shape[:2]
     meta = dict(cam_param=prep['cam_param'], input_affine=prep['input_affine'],
                 input_size=prep['input_size'], ori_shape=prep.get('ori_shape', (h, w)),

@@ -1,7 +1,6 @@
 """Synthetic multi-person 3D data (the embedded default dataset of mmmar)."""
-from .benchmark import (SYNTHETIC_PRESETS, dataset_statistics, focal_from_fov,
-                        format_statistics, fov_from_focal, sample_body_scales,
-                        split_statistics)
+from .benchmark import (SYNTHETIC_PRESETS, dataset_statistics, focal_from_fov, format_statistics,
+                        fov_from_focal, sample_body_scales, split_statistics)
 from .generator import (make_K, place_people, project, random_background, render_image,
                         render_people, sample_poses)
 from .writer import generate_synthetic_dataset, sequence_splits

@@ -3,8 +3,7 @@
 from .image_io import ImageDecodeError, decode_image_bytes, is_truncated_jpeg
 from .intrinsics import MARDefaultIntrinsics
 from .loading import MARLoadImage, segs_to_mask
-from .mar_transforms import (MARRandomAffine, MARRandomFlip, MARResizePad, apply_affine,
-                             flip_results)
+from .mar_transforms import MARRandomAffine, MARRandomFlip, MARResizePad, apply_affine, flip_results
 
 __all__ = [
     'MARDefaultIntrinsics', 'MARLoadImage', 'MARRandomAffine', 'MARRandomFlip', 'MARResizePad',

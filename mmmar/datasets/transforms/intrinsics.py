@@ -8,8 +8,8 @@ of view); samples that already carry ``cam_param`` (datasets,
 :class:`mmmar.apis.MARInferencer`) are left unchanged.
 """
 from mmcv.transforms import BaseTransform
-
 from mmpose.registry import TRANSFORMS
+
 from mmmar.geometry.camera import DEFAULT_FOV_DEG, default_intrinsics
 from mmmar.structures.cam_param import cam_param_from_K
 

@@ -22,7 +22,6 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmengine.logging import print_log
-
 from mmpose.registry import TRANSFORMS
 
 from .image_io import ImageDecodeError, decode_image_bytes

@@ -29,12 +29,11 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
-
 from mmpose.registry import TRANSFORMS
+
 from mmmar.geometry import affine_to_3x3, flip_affine, flip_camera, transform_intrinsics
 from mmmar.structures.cam_param import cam_param_from_K
 from mmmar.structures.skeleton import FLIP_INDICES
-
 from ..base_mar_dataset import inside_image
 
 _INTERP = dict(nearest=cv2.INTER_NEAREST, bilinear=cv2.INTER_LINEAR,

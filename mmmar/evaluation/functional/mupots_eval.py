@@ -17,8 +17,8 @@ import numpy as np
 
 from mmmar.structures.skeleton import JOINT_NAMES, NUM_JOINTS, PCK_JOINTS
 from .mupots_io import seq_sort_key
-from .mupots_protocol import (AUC_THRESHOLDS, MATCH_THR, PCK_MODES, PCK_THR, PCOD_THR,
-                              PEOPLE_MODES, ROOT_THR, match_frame, score_sequence)
+from .mupots_protocol import (AUC_THRESHOLDS, MATCH_THR, PCK_MODES, PCK_THR, PCOD_THR, PEOPLE_MODES,
+                              ROOT_THR, match_frame, score_sequence)
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,11 +11,10 @@ from mmengine.logging import MMLogger, print_log
 from mmpose.registry import METRICS
 
 from mmmar.structures.utils import to_numpy
-from ..functional import (MATCH_THR, PCK_THR, PCOD_THR, ROOT_THR, check_record,
-                          dump_predictions, evaluate_mupots, format_joint_table,
-                          format_sequence_table, format_table1, gt_frame_from_anns,
-                          load_mupots_gt, predictions_to_frames, seq_name_from_path,
-                          to_jsonable)
+from ..functional import (MATCH_THR, PCK_THR, PCOD_THR, ROOT_THR, check_record, dump_predictions,
+                          evaluate_mupots, format_joint_table, format_sequence_table, format_table1,
+                          gt_frame_from_anns, load_mupots_gt, predictions_to_frames,
+                          seq_name_from_path, to_jsonable)
 from .utils import get_field, pred_keypoints_2d, pred_scores
 
 

@@ -26,19 +26,17 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from mmengine.structures import InstanceData
-from torch import Tensor, nn
-
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import KEYPOINT_CODECS, MODELS
-from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
-                                 OptSampleList, Predictions)
+from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList, Predictions
+from torch import Tensor, nn
 
 from mmmar.structures.skeleton import LIMBS, NECK, NUM_JOINTS, ROOT
 from mmmar.structures.utils import to_numpy
 from ..losses import mar_losses  # noqa: F401  (registers the losses)
 from ..utils.dense_geometry import dense_torso, normalised_geometry_depth
-from ..utils.ops import (batch_intrinsics, conv_branch, get_intrinsics,
-                         stack_targets, upsample_aligned)
+from ..utils.ops import (batch_intrinsics, conv_branch, get_intrinsics, stack_targets,
+                         upsample_aligned)
 from ..utils.tta import flip_back_outputs, flip_test_outputs, fuse_scales
 
 __all__ = ['MARHead', 'flip_back_outputs', 'upsample_aligned', 'get_intrinsics']

@@ -5,9 +5,8 @@ Each module is ``loss_weight * reduction(elementwise loss * weight)``; the reduc
 of the MAR head (``docs/design.md``) and each module's docstring states its formula.
 """
 import torch.nn.functional as F
-from torch import Tensor, nn
-
 from mmpose.registry import MODELS
+from torch import Tensor, nn
 
 from mmmar.geometry import laplace_nll
 

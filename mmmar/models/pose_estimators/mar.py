@@ -4,7 +4,6 @@ from typing import Optional
 import numpy as np
 from mmengine.logging import print_log
 from mmengine.structures import InstanceData
-
 from mmpose.models.pose_estimators.bottomup import BottomupPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import InstanceList, PixelDataList, SampleList

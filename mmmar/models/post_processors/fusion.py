@@ -48,11 +48,9 @@ from typing import Optional
 
 import numpy as np
 from mmengine.structures import InstanceData
-
 from mmpose.registry import MODELS
 
-from mmmar.geometry import back_project_np, focal_of, fuse_depths_np, \
-    geometry_depth_np
+from mmmar.geometry import back_project_np, focal_of, fuse_depths_np, geometry_depth_np
 from mmmar.structures.skeleton import NECK, NUM_JOINTS, ROOT
 
 #: fields every decoded-pose input needs (``MARCodec.decode``'s names, see ``__call__``)

@@ -13,10 +13,9 @@ of the constant.
 from typing import Dict, Optional
 
 import torch
-from torch import Tensor
-
 from mmpose.registry import MODELS
 from mmpose.utils.typing import OptConfigType
+from torch import Tensor
 
 from mmmar.models.heads import MARHead
 from mmmar.models.heads.mar_head import build_loss

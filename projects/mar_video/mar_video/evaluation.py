@@ -1,7 +1,6 @@
 """Run a tracker (and smoother) over the generated video and score it."""
-from typing import Dict, List, Optional, Sequence
-
 from types import SimpleNamespace
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 

@@ -20,7 +20,6 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from mmmar.structures.skeleton import JOINT_NAMES
-
 from .bvh import write_bvh
 
 __all__ = ['FrameJSONWriter', 'TrackCSVWriter', 'BVHTrackWriter']

@@ -29,7 +29,6 @@ from typing import Dict, Optional
 import numpy as np
 
 from mmmar.structures.skeleton import NUM_JOINTS, ROOT
-
 from .registry import TASK_UTILS
 
 __all__ = ['OneEuroFilter', 'OneEuroPoseSmoother']

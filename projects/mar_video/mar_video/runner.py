@@ -12,7 +12,6 @@ from mmengine.logging import print_log
 
 from mmmar.geometry import project_np
 from mmmar.structures.skeleton import ROOT
-
 from .export import BVHTrackWriter, FrameJSONWriter, TrackCSVWriter
 from .video_io import FrameSource
 

@@ -27,10 +27,8 @@ from typing import Dict, List, Sequence
 import cv2
 import numpy as np
 
-from mmmar.datasets.synthetic.generator import (_LIMB_COLORS, _REST_OFFSETS,
-                                                _rot_x, _rot_y, _rot_z, make_K,
-                                                project, render_people,
-                                                sample_poses)
+from mmmar.datasets.synthetic.generator import (_LIMB_COLORS, _REST_OFFSETS, _rot_x, _rot_y, _rot_z,
+                                                make_K, project, render_people, sample_poses)
 from mmmar.geometry import back_project_np
 from mmmar.structures.skeleton import LIMBS, NUM_JOINTS, ROOT
 

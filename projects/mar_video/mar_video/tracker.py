@@ -33,7 +33,6 @@ import numpy as np
 
 from mmmar.datasets.metainfo.mupots3d import dataset_info as mupots_info
 from mmmar.structures.skeleton import NUM_JOINTS, ROOT
-
 from .registry import TASK_UTILS
 
 __all__ = ['PoseTracker3D', 'Track', 'MUPOTS_SIGMAS', 'oks_matrix']

@@ -9,7 +9,6 @@ import numpy as np
 from mmmar.structures.skeleton import NUM_JOINTS
 from mmmar.visualization import MARPose3DVisualizer
 from mmmar.visualization.panels import concat_panels
-
 from .registry import VISUALIZERS
 
 __all__ = ['MARVideoVisualizer', 'view_bounds', 'write_gif']

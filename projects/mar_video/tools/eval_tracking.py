@@ -27,12 +27,10 @@ def main(argv=None) -> dict:
     parser.add_argument('--frames', type=int, default=250)
     args = parser.parse_args(argv)
 
+    from mar_video.evaluation import MMPoseGreedyOKSTracker, evaluate_sequence, format_table
+    from mar_video.synthetic import make_video, simulate_detections
     from mmengine.config import Config
     from mmpose.registry import TASK_UTILS
-
-    from mar_video.evaluation import (MMPoseGreedyOKSTracker,
-                                      evaluate_sequence, format_table)
-    from mar_video.synthetic import make_video, simulate_detections
 
     cfg = Config.fromfile(args.config)
     video = make_video(seed=args.seed, num_frames=args.frames)

@@ -46,12 +46,11 @@ def main(argv=None) -> dict:
     parser.add_argument('--gif', default=None, help='GIF path (default: in out-dir)')
     args = parser.parse_args(argv)
 
-    from mmengine.config import Config
-
     from mar_video.runner import VideoRunner, build_from_config
     from mar_video.synthetic import make_video, simulate_detections
     from mar_video.video_io import FrameSource
     from mar_video.visualization import view_bounds, write_gif
+    from mmengine.config import Config
 
     os.makedirs(args.out_dir, exist_ok=True)
     cfg = Config.fromfile(args.config)
