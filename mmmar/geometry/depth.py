@@ -52,7 +52,7 @@ def geometry_depth(uv_root: Tensor,
         c = Zr_m^2 |x_m|^2 - omega^2
         Z = (-b + sqrt(b^2 - 4ac)) / (2a)
 
-    which is NOTES.md's form when ``K`` has no skew. The larger root is the
+    which is the form of docs/paper_notes.md when ``K`` has no skew. The larger root is the
     physical one (``c < 0`` whenever the torso is longer than the neck's
     relative-depth component, then the other root is negative).
 

@@ -64,7 +64,7 @@ def test_geometry_depth_recovers_true_root_depth(dataset, skewed):
 
 
 def test_geometry_depth_matches_notes_form_without_skew():
-    """NOTES.md's fx/fy form equals the general K^-1 form for unskewed K."""
+    """docs/paper_notes.md's fx/fy form equals the general K^-1 form for unskewed K."""
     s = h36m_samples()[0]
     P, K = s['joints'][0], s['K']
     fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
