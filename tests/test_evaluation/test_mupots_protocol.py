@@ -10,7 +10,7 @@ from mmmar.evaluation.functional.mupots_protocol import (MISSED_VALUE, joint_err
                                                          pck_scores, pcod_pairs, score_sequence)
 from mmmar.evaluation.metrics.utils import get_field, pred_keypoints_2d, pred_scores
 from mmmar.structures.skeleton import PCK_JOINTS, ROOT
-from ._helpers import gt_frame, person, pred_frame
+from mmmar.testing import gt_frame, person, pred_frame
 
 
 def test_match_frame_orders_predictions_like_the_ground_truth():

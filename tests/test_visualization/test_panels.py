@@ -1,15 +1,15 @@
 """The matplotlib panels of the MAR visualiser (mmmar.visualization.panels)."""
 import numpy as np
 
+from mmmar.testing import TEMPLATE
 from mmmar.visualization.panels import (concat_panels, draw_3d_panel, draw_top_panel, panel_style,
                                         view_cube)
-from tests.test_apis._helpers import TEMPLATE
 
 
 def test_view_cube_and_style():
     centre, half = view_cube([])
     assert centre.tolist() == [0., 0., 4000.] and half == 2500.
-    person = TEMPLATE + [0, 0, 3000]
+    person = TEMPLATE * [1, 1, 0] + [0, 0, 3000]  # a flat person (z extent 0)
     nan = np.full_like(person, np.nan)
     centre, half = view_cube([person, nan])
     assert centre[2] == 3000. and half == 1000.  # at least a metre
