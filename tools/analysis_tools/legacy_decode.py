@@ -103,6 +103,9 @@ def legacy_decode(self, heatmaps, pafs, offsets, root_depth=None, K=None,
         keypoints_rel_depth=zrel.astype(np.float32),
         from_heatmap=from_hm,
         roots=(pos[:, r] * self.scale_factor).astype(np.float32),
+        # the root-offset pose, as the current decode returns it for the geometry depth
+        # (MARDepthFusion(geo_torso='offsets'), the configs' default since issue 11)
+        keypoints_offset=(off_xy * self.scale_factor).astype(np.float32),
         root_scores=rs.astype(np.float32),
         scores=kscore.mean(1).astype(np.float32)
         if N else np.zeros(0, np.float32))
