@@ -41,3 +41,15 @@ def dump_json(path, obj):
     with open(path, 'w') as f:
         json.dump(obj, f)
     return str(path)
+
+
+def load_script(relpath, name=None):
+    """Import a script of the repository (e.g. ``'tools/analysis_tools/error_breakdown.py'``)
+    as a module by its path; ``name`` defaults to the file's stem."""
+    import importlib.util
+    path = osp.join(get_repo_dir(), relpath)
+    name = name or osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,20 +1,13 @@
 """tools/analysis_tools/error_breakdown.py: the 2D / relative-depth split of the root-relative
 3D error, against hand-derived back-projections (Eq. 1)."""
-import importlib.util
-import os.path as osp
-
 import numpy as np
 import pytest
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+from mmmar.testing import load_script
 
 
 def _tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'error_breakdown.py')
-    spec = importlib.util.spec_from_file_location('error_breakdown', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script('tools/analysis_tools/error_breakdown.py')
 
 
 def _person(seed=0, z_root=5000., J=17, root=14):

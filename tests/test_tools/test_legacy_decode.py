@@ -1,7 +1,6 @@
 """tools/analysis_tools/legacy_decode.py, the pre-issue-12 decode that benchmark.py times as
 its baseline: with the configs' fusion (Eq. 7-8 on the root-offset torso) it runs and, on the
 codec's own perfect maps of well-separated people, finds the people the current decode finds."""
-import importlib.util
 import os.path as osp
 import sys
 
@@ -10,7 +9,7 @@ import torch
 from mmengine.config import Config
 from mmpose.structures import PoseDataSample
 
-from mmmar.testing import make_K, make_people
+from mmmar.testing import load_script, make_K, make_people
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOOLS = osp.join(REPO, 'tools', 'analysis_tools')
@@ -19,11 +18,7 @@ TOOLS = osp.join(REPO, 'tools', 'analysis_tools')
 def _legacy():
     if TOOLS not in sys.path:
         sys.path.insert(0, TOOLS)
-    spec = importlib.util.spec_from_file_location('legacy_decode',
-                                                  osp.join(TOOLS, 'legacy_decode.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script('tools/analysis_tools/legacy_decode.py')
 
 
 def test_legacy_decode_runs_with_the_offset_torso_fusion_and_agrees():

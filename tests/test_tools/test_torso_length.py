@@ -1,6 +1,5 @@
 """tools/analysis_tools/compute_torso_length.py on a MuCo-3DHP JSON (3DMPPE release format)
 and on the real 3D fixtures; the config's Omega is that measured value."""
-import importlib.util
 import json
 import os.path as osp
 import pickle
@@ -9,6 +8,7 @@ import numpy as np
 import pytest
 
 from mmmar.testing import SHARED_DATA as DATA
+from mmmar.testing import load_script
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 #: (fixture, joint order, pelvis index, neck index), indices from the datasets' own joint
@@ -19,11 +19,7 @@ FIXTURES = (('mpi_inf_3dhp/test_3dhp_train.npz', 'mupots', 14, 1),
 
 
 def _tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'compute_torso_length.py')
-    spec = importlib.util.spec_from_file_location('compute_torso_length', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script('tools/analysis_tools/compute_torso_length.py')
 
 
 def _hand(name, r, m):
