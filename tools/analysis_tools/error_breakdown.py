@@ -28,14 +28,8 @@ from mmengine.config import DictAction
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, ROOT)
 
-PCK_THR = 150.0  # mm, MuPoTS 3DPCK (kept equal to mmmar.evaluation.functional.PCK_THR)
-
-
-def back_project(uv: np.ndarray, z: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """Eq. 1: pixels (..., 2) at depths z (...) -> camera mm (..., 3)."""
-    x = (uv[..., 0] - K[0, 2]) * z / K[0, 0]
-    y = (uv[..., 1] - K[1, 2]) * z / K[1, 1]
-    return np.stack([x, y, z], -1)
+from mmmar.evaluation.functional import PCK_THR  # noqa: E402 (mm, MuPoTS 3DPCK)
+from mmmar.geometry import back_project_np  # noqa: E402 (Eq. 1)
 
 
 def joint_errors(gt_2d, gt_cam, pred_2d, pred_rel_depth, K, root: int = 14) -> dict:
@@ -59,7 +53,7 @@ def joint_errors(gt_2d, gt_cam, pred_2d, pred_rel_depth, K, root: int = 14) -> d
     gt_rel = gt_cam - gt_cam[root]
 
     def rel_error(uv, dz):
-        X = back_project(uv, z_root + dz, K)
+        X = back_project_np(uv, z_root + dz, K)
         return np.linalg.norm((X - X[root]) - gt_rel, axis=-1)
 
     return dict(e2d=np.linalg.norm(pred_2d - gt_2d, axis=-1), edz=np.abs(pred_dz - gt_dz),
