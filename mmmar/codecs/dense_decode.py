@@ -23,7 +23,11 @@ people. The same function with ``fixed_size=True`` has static shapes (no
 data-dependent sizes, no host synchronisation) and is what the ONNX export
 includes in the graph (``tools/deployment/export_onnx.py``).
 
-The numpy twin is :func:`mmmar.codecs.reference_decode.evidence_numpy`.
+Maps that are already on the host (CPU tensors) take the same algorithm in
+numpy (:func:`mmmar.codecs.host_decode.host_evidence`: no copy, and a
+fraction of torch's per-operation cost on these small arrays) unless
+``impl='torch'``. The plain numpy reference that both are tested against is
+:func:`mmmar.codecs.reference_decode.evidence_numpy`.
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -34,6 +38,7 @@ from torch import Tensor
 
 from mmmar.structures.utils import to_numpy
 from .grouping import DecodeEvidence
+from .host_decode import host_evidence
 from .paf_torch import limb_paf_scores
 
 #: Root-read maps, in the order of :data:`DenseEvidence` ``root_reads``.
@@ -175,7 +180,8 @@ def dense_evidence(heatmaps: Tensor,
                    offsets: Tensor,
                    codec,
                    root_maps: Optional[Dict[str, Optional[Tensor]]] = None,
-                   fixed_size: bool = False) -> Dict[str, Tensor]:
+                   fixed_size: bool = False,
+                   impl: str = 'auto') -> Dict[str, Tensor]:
     """The decode's dense stages for a batch, on the maps' device.
 
     Args:
@@ -189,6 +195,9 @@ def dense_evidence(heatmaps: Tensor,
             decode_max_instances)`` slots per joint and N =
             ``decode_max_instances`` people slots whatever the maps hold (for
             export); else M is the largest peak count of the batch.
+        impl (str): ``'auto'``: CPU maps (``fixed_size=False``) take
+            :func:`~mmmar.codecs.host_decode.host_evidence` (numpy arrays,
+            same values), others torch; ``'torch'``: torch everywhere.
 
     Returns:
         dict: float32 / bool / int64 tensors (:data:`EVIDENCE_FIELDS`):
@@ -199,6 +208,14 @@ def dense_evidence(heatmaps: Tensor,
         ``paf_scores`` (B, L, M + N, M) and ``root_reads`` (B, 4, N) (the
         maps of :data:`ROOT_MAPS`, 0 where not given).
     """
+    if impl not in ('auto', 'torch'):
+        raise ValueError("dense_evidence: `impl` must be 'auto' or 'torch', "
+                         f'got {impl!r}')
+    if impl == 'auto' and not fixed_size and heatmaps.device.type == 'cpu':
+        return host_evidence(
+            *(to_numpy(t, float32=True) for t in (heatmaps, pafs, offsets)),
+            codec, {k: to_numpy(v, float32=True)
+                    for k, v in (root_maps or {}).items()})
     heatmaps, pafs, offsets = (t.float() for t in (heatmaps, pafs, offsets))
     B, K_, h, w = heatmaps.shape
     r = codec.root_index
@@ -288,5 +305,6 @@ def evidence_to_host(dense: Dict[str, Tensor], heatmap_size,
 
 
 def transferred_bytes(dense: Dict[str, Tensor]) -> int:
-    """Bytes that :func:`evidence_to_host` copies to the host (float32)."""
-    return 4 * sum(int(dense[k].numel()) for k in EVIDENCE_FIELDS)
+    """Bytes that :func:`evidence_to_host` copies to the host (float32; for
+    maps already on the host, what a device would copy)."""
+    return 4 * sum(int(np.prod(dense[k].shape)) for k in EVIDENCE_FIELDS)

@@ -21,7 +21,7 @@ the evidence the network gives:
 :func:`people_from_evidence` turns the grouping into the codec's per-person
 result arrays (Eq. 3 structured pose, relative depths, root depth).
 """
-from typing import Dict, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -156,6 +156,14 @@ def assign_limb(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     if np.unique(best[has]).size == has.sum():
         match[has] = best[has]
         return match
+    return _optimal_assignment(scores, allowed)
+
+
+def _optimal_assignment(scores: np.ndarray,
+                        allowed: np.ndarray) -> np.ndarray:
+    """The optimal part of :func:`assign_limb` (``linear_sum_assignment``
+    over the people and candidates that have an allowed pair)."""
+    match = np.full(len(scores), -1, dtype=np.intp)
     rows = np.flatnonzero(allowed.any(1))
     cols = np.flatnonzero(allowed.any(0))
     if rows.size == 0:
@@ -179,6 +187,55 @@ def assign_limb(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return match
 
 
+def limb_levels(limbs: np.ndarray) -> List[np.ndarray]:
+    """The limbs grouped by the depth of their parent joint in the kinematic
+    tree (root first): the limbs of one level only need the joints that the
+    previous levels assembled, so :func:`group_people` treats each level at
+    once.
+
+    Args:
+        limbs (np.ndarray): (L, 2) (parent, child), parents first.
+
+    Returns:
+        list[np.ndarray]: limb indices per level.
+    """
+    depth, level = {}, []
+    for p, c in np.asarray(limbs).reshape(-1, 2):
+        level.append(depth.get(int(p), 0))
+        depth[int(c)] = level[-1] + 1
+    level = np.asarray(level, np.intp)
+    return [np.flatnonzero(level == d) for d in range(level.max() + 1)] \
+        if level.size else []
+
+
+def assign_limbs(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """:func:`assign_limb` for several limbs at once.
+
+    Where no two people of a limb prefer the same candidate, each takes its
+    best allowed one (what :func:`assign_limb` returns then); the limbs with
+    a conflict get :func:`assign_limb`.
+
+    Args:
+        scores (np.ndarray): (N, L, M) pair scores.
+        allowed (np.ndarray): (N, L, M) bool.
+
+    Returns:
+        np.ndarray: (N, L) the assigned candidate of each person, or -1.
+    """
+    N, L, M = scores.shape
+    match = np.full((N, L), -1, dtype=np.intp)
+    if N == 0 or M == 0:
+        return match
+    best = np.where(allowed, scores, -np.inf).argmax(2)
+    has = np.take_along_axis(allowed, best[..., None], 2)[..., 0]
+    match[has] = best[has]
+    key = (np.arange(L) * M + best)[has]
+    taken = np.bincount(key, minlength=L * M).reshape(L, M)
+    for l in np.flatnonzero((taken > 1).any(1)):  # noqa: E741
+        match[:, l] = _optimal_assignment(scores[:, l], allowed[:, l])
+    return match
+
+
 def group_people(ev: DecodeEvidence, codec,
                  method: str = 'optimal') -> Dict[str, np.ndarray]:
     """Assemble people along the kinematic tree (parents first).
@@ -194,7 +251,8 @@ def group_people(ev: DecodeEvidence, codec,
     the others are scored (``score`` of :func:`limb_pair_scores`, with
     ``decode_heat_weight``) and assigned by :func:`assign_limb`. Eq. 3
     (:func:`structured_pose`) then picks the heatmap or the offset
-    location.
+    location. The limbs of one tree level (:func:`limb_levels`) are
+    treated together.
 
     ``method='greedy_paf'`` is the former grouping, kept as the baseline of
     ``tools/analysis_tools/grouping_stress.py``: allowed pairs need a PAF
@@ -220,34 +278,41 @@ def group_people(ev: DecodeEvidence, codec,
     hm_score = np.zeros((N, K))
     from_hm = np.zeros((N, K), bool)
     match = np.full((N, K), -1, np.intp)
-    people = np.arange(N)
+    people = np.arange(N)[:, None]
     xy[:, r] = ev.cand_xy[r, :N]
     hm_score[:, r] = ev.cand_score[r, :N]
     from_hm[:, r] = True
-    match[:, r] = people
+    match[:, r] = people[:, 0]
     cand_ok = ev.cand_valid & (ev.cand_score >= codec.decode_candidate_thr)
     # what does not depend on the assembled parents, for all joints at once
-    dist = np.sqrt(((ev.cand_xy[None] - ev.offset_xy[:, :, None])**2).sum(-1))
+    d = ev.cand_xy[None] - ev.offset_xy[:, :, None]
+    dist = np.sqrt(d[..., 0]**2 + d[..., 1]**2)
     link0, score0 = limb_pair_scores(
         np.zeros_like(dist), dist, ev.cand_score, codec.decode_dist_weight,
         codec.decode_dist_sigma, codec.decode_heat_weight)  # (N, K, M)
-    for l, (p, c) in enumerate(codec._limbs):  # noqa: E741
-        start = xy[:, p]
+    for lv in limb_levels(codec._limbs):
+        p, c = codec._limbs[lv, 0], codec._limbs[lv, 1]
+        start = xy[:, p]  # (N, Lv, 2)
         start_row = np.where(from_hm[:, p], match[:, p], M + people)
-        paf = ev.paf_scores[l][start_row]  # (N, M)
+        paf = ev.paf_scores[lv, start_row]  # (N, Lv, M)
         pred = ev.offset_xy[:, c]
+        d = pred - start
         gate = np.maximum(
             codec.decode_gate_px,
-            codec.decode_gate_ratio * np.sqrt(((pred - start)**2).sum(-1)))
-        allowed = cand_ok[c] & (dist[:, c] <= gate[:, None])
+            codec.decode_gate_ratio * np.sqrt(d[..., 0]**2 + d[..., 1]**2))
+        allowed = cand_ok[c] & (dist[:, c] <= gate[..., None])
         if method == 'greedy_paf':
-            m = greedy_match(paf, allowed & (paf >= codec.decode_paf_thr))
+            m = np.stack([
+                greedy_match(paf[:, i], allowed[:, i] &
+                             (paf[:, i] >= codec.decode_paf_thr))
+                for i in range(len(lv))], 1).reshape(N, len(lv))
         else:
-            m = assign_limb(score0[:, c] + paf, allowed &
-                            (link0[:, c] + paf >= codec.decode_paf_thr))
+            m = assign_limbs(score0[:, c] + paf, allowed &
+                             (link0[:, c] + paf >= codec.decode_paf_thr))
         got = m >= 0
-        hm_xy = np.where(got[:, None], ev.cand_xy[c][np.maximum(m, 0)], 0.)
-        hm_score[:, c] = np.where(got, ev.cand_score[c][np.maximum(m, 0)], 0.)
+        m0 = np.maximum(m, 0)
+        hm_xy = np.where(got[..., None], ev.cand_xy[c, m0], 0.)
+        hm_score[:, c] = np.where(got, ev.cand_score[c, m0], 0.)
         match[:, c] = m
         xy[:, c], from_hm[:, c] = structured_pose(
             pred, hm_xy, hm_score[:, c], codec.decode_keypoint_thr)

@@ -16,6 +16,7 @@ import torch
 
 from mmmar.codecs import MARCodec, assign_limb, evidence_numpy, greedy_match, limb_pair_scores
 from mmmar.codecs.dense_decode import dense_evidence, evidence_to_host
+from mmmar.codecs.grouping import assign_limbs, limb_levels
 from mmmar.structures.skeleton import ROOT as R
 from mmmar.testing import (make_input, overlap_scenes, panoptic_views, project, roots_separable,
                            round_trip, sample_from_2d, stress_scenes)
@@ -135,6 +136,63 @@ def test_assign_limb_is_the_optimal_one_to_one_assignment():
         [-1, -1]
 
 
+def test_assign_limbs_equals_assign_limb_per_limb():
+    """The batched assignment of several limbs equals :func:`assign_limb`
+    limb by limb (with and without conflicts), and the limb levels of the
+    MuCo skeleton are those read off its tree by hand."""
+    rng = np.random.default_rng(1)
+    for trial in range(80):
+        N, L, M = rng.integers(1, 6), rng.integers(1, 5), rng.integers(1, 6)
+        scores = rng.uniform(0.05, 2., (N, L, M))
+        allowed = rng.random((N, L, M)) < rng.uniform(0.2, 0.9)
+        got = assign_limbs(scores, allowed)
+        for l in range(L):  # noqa: E741
+            assert got[:, l].tolist() == assign_limb(
+                scores[:, l], allowed[:, l]).tolist()
+    assert assign_limbs(np.ones((0, 3, 2)), np.ones((0, 3, 2), bool)).shape \
+        == (0, 3)
+    levels = limb_levels(_codec(SIZES[0])._limbs)
+    assert [lv.tolist() for lv in levels] == [
+        [0, 1, 2], [3, 4, 5], [6, 7, 8, 9, 10], [11, 12, 13], [14, 15]]
+
+
+def test_host_dense_stages_equal_torch_on_cpu():
+    """For CPU maps ``dense_evidence`` runs the numpy twin of its torch
+    stages: every field equal to the torch one (same candidates, people,
+    reads; PAF integrals of the same pairs within float32 rounding), and the
+    same people decoded, on a batch of the three most crowded real views."""
+    size = SIZES[1]
+    codec = _codec(size)
+    inputs = [i for i, _ in crowded_inputs('real', 3, codec, 20.)]
+    encs = [_perfect_maps(codec, inp)[1] for inp in inputs]
+    batch = {k: torch.cat([e[k] for e in encs]) for k in encs[0]}
+    rm = dict(root_depth=batch['root_depth'],
+              torso_length=batch['torso_length'])
+    args = (batch['heatmaps'], batch['pafs'], batch['offsets'], codec, rm)
+    host = dense_evidence(*args)
+    ref = dense_evidence(*args, impl='torch')
+    assert isinstance(host['cand_xy'], np.ndarray)
+    for k in ref:
+        a, b = ref[k].numpy(), host[k]
+        assert a.shape == b.shape, k
+        if k == 'paf_scores':
+            fin = np.isfinite(a)
+            np.testing.assert_array_equal(fin, np.isfinite(b))
+            np.testing.assert_allclose(b[fin], a[fin], atol=1e-6)
+        elif k == 'offset_xy':  # torch keeps float64 until the host copy
+            np.testing.assert_array_equal(b, a.astype(np.float32))
+        else:
+            np.testing.assert_array_equal(b, a, err_msg=k)
+    Ks = [inp['cam_param']['K'] for inp in inputs]
+    for x, y in zip(codec.decode_evidence(host, Ks, tuple(rm)),
+                    codec.decode_evidence(ref, Ks, tuple(rm))):
+        assert set(x) == set(y)
+        for k in x:
+            np.testing.assert_allclose(x[k], y[k], atol=1e-5, err_msg=k)
+    with pytest.raises(ValueError, match='impl'):
+        dense_evidence(*args, impl='numpy')
+
+
 def _perfect_maps(codec, inp):
     enc = codec.encode(**inp)
     return enc, {k: torch.from_numpy(enc[k])[None] for k in
@@ -142,9 +200,12 @@ def _perfect_maps(codec, inp):
                   'torso_length')}
 
 
-def test_torch_dense_stages_equal_numpy_reference():
+@pytest.mark.parametrize('impl', ['torch', 'auto'])
+def test_torch_dense_stages_equal_numpy_reference(impl):
     """Peaks, refinement, reads at the roots and PAF integrals of the torch
-    stages equal the numpy reference; the decoded people are the same."""
+    stages (``impl='torch'``) and of their host twin for CPU maps
+    (``'auto'``: :func:`~mmmar.codecs.host_decode.host_evidence`) equal the
+    numpy reference; the decoded people are the same."""
     size = SIZES[1]
     codec = _codec(size)
     inputs = [i for i, _ in crowded_inputs('real', 4, codec, 20.)] + [
@@ -156,7 +217,8 @@ def test_torch_dense_stages_equal_numpy_reference():
                              codec, dict(root_depth=enc['root_depth']))
         ev = evidence_to_host(
             dense_evidence(maps['heatmaps'], maps['pafs'], maps['offsets'],
-                           codec, dict(root_depth=maps['root_depth'])),
+                           codec, dict(root_depth=maps['root_depth']),
+                           impl=impl),
             codec.heatmap_size, ('root_depth', ))[0]
         assert ev.num_people == ref.num_people == len(inp['keypoints'])
         np.testing.assert_array_equal(ev.cand_valid, ref.cand_valid)
