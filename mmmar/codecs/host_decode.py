@@ -161,8 +161,9 @@ def limb_paf_scores_np(pafs: np.ndarray, cand_xy: np.ndarray,
         return out
     G = gate_bounds_np(offset_xy, cand_xy[:, codec.root_index, :N], codec)
     # (B, N, K, M): candidate m of joint k near person n's offset location
-    near = (np.sqrt(((cand_xy[:, None] - offset_xy[:, :, :, None])**2).sum(-1))
-            <= G[..., None]) & cand_valid[:, None]
+    d = cand_xy[:, None] - offset_xy[:, :, :, None]
+    near = (np.sqrt(d[..., 0]**2 + d[..., 1]**2) <= G[..., None]) & \
+        cand_valid[:, None]
     near_p = near[:, :, p].transpose(0, 2, 1, 3)  # (B, L, N, M)
     near_c = near[:, :, c].transpose(0, 2, 1, 3)
     own = np.broadcast_to(np.eye(N, dtype=bool), (B, L, N, N))

@@ -58,3 +58,9 @@ def test_legacy_decode_runs_with_the_offset_torso_fusion_and_agrees():
     assert np.all(np.isfinite(za)) and np.allclose(za, zb, rtol=1e-4)
     np.testing.assert_allclose(np.sort(np.asarray(new.keypoints_2d)[:, 14, 0]),
                                np.sort(kpts[:, 14, 0]), atol=1.0)
+    # the codec-only baseline the benchmark times (no fusion): the same people as the codec
+    only = _legacy().legacy_decode_maps(head.decoder, outputs, K)
+    cur = head.decoder.decode_batch(outputs, [K])[0]
+    o1, o2 = np.argsort(only['roots'][:, 0]), np.argsort(cur['roots'][:, 0])
+    np.testing.assert_allclose(only['keypoints'][o1], cur['keypoints'][o2], atol=1e-3)
+    np.testing.assert_allclose(only['root_depth'][o1], cur['root_depth'][o2], rtol=1e-6)

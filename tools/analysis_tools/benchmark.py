@@ -263,6 +263,12 @@ class MARMethod:
             _, out[backend] = clock(self.decode, prep, samples, backend)
             out[backend + '_pred'] = samples[0].pred_instances
         maps = prep['perfect']
+        # the codec's decode alone (no depth fusion / InstanceData bookkeeping, which both
+        # decoders share): MARCodec.decode_batch against legacy_decode on the same maps
+        from legacy_decode import legacy_decode_maps
+        K = prep['sample'].metainfo['cam_param']['K']
+        _, out['torch_codec'] = clock(self.codec.decode_batch, maps, [K])
+        _, out['legacy_codec'] = clock(legacy_decode_maps, self.codec, maps, K)
         out['bytes_maps'] = sum(v.numel() * v.element_size() for v in maps.values())
         out['bytes_moved'] = self.codec.decode_batch(maps, [None], return_bytes=True)[1]
         return out

@@ -128,6 +128,16 @@ def legacy_decode(self, heatmaps, pafs, offsets, root_depth=None, K=None,
     return results
 
 
+def legacy_decode_maps(codec, outputs, K):
+    """:func:`legacy_decode` of the first image of a network output dict (B, C, h, w): every
+    map copied to the host as numpy first, as before issue 12 (no depth fusion)."""
+    maps = {k: v[0].detach().float().cpu().numpy()
+            for k, v in outputs.items() if isinstance(v, torch.Tensor)}
+    return legacy_decode(codec, maps['heatmaps'], maps['pafs'], maps['offsets'],
+                         maps.get('root_depth'), K, maps.get('log_sigma_reg'),
+                         maps.get('log_sigma_geo'), maps.get('torso_length'))
+
+
 def legacy_predict(head, outputs, batch_data_samples):
     """``MARHead.predict_from_outputs`` before issue 12: every map of every image copied to
     the host as numpy, :func:`legacy_decode` per image, then the depth fusion."""
