@@ -38,7 +38,7 @@ from torch import Tensor
 
 from mmmar.structures.utils import to_numpy
 from .grouping import DecodeEvidence
-from .host_decode import host_evidence
+from .host_decode import host_evidence, window_offsets
 from .paf_torch import limb_paf_scores
 
 #: Root-read maps, in the order of :data:`DenseEvidence` ``root_reads``.
@@ -72,13 +72,6 @@ def _peaks_dense(heatmaps: Tensor, thr: Tensor, kernel: int,
     return index, key > -0.5
 
 
-def _window(kernel: int) -> Tensor:
-    """(dx, dy) offsets of a ``kernel`` window, centre excluded."""
-    r = kernel // 2
-    return torch.tensor([(dx, dy) for dy in range(-r, r + 1)
-                         for dx in range(-r, r + 1) if dx or dy])
-
-
 def _above(heatmaps: Tensor, thr: Tensor) -> Tensor:
     """Flat indices of the pixels at or above their channel's threshold (on
     CPU numpy's scan, without a copy: several times faster there)."""
@@ -109,7 +102,7 @@ def _peaks_sparse(heatmaps: Tensor, thr: Tensor, kernel: int,
         keep = (val >= flat[idx - step * (c > 0)]) & (
             val >= flat[idx + step * (c < n - 1)])
         idx = idx[keep]
-    off = _window(kernel).to(dev)
+    off = torch.from_numpy(window_offsets(kernel)).long().to(dev)
     x, y = idx % w, torch.div(idx, w, rounding_mode='floor') % h
     nx = (x[:, None] + off[:, 0]).clamp(0, w - 1)
     ny = (y[:, None] + off[:, 1]).clamp(0, h - 1)

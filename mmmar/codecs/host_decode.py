@@ -16,14 +16,11 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from .paf import MIN_LIMB_LENGTH
-
-#: Added to the gate bounds (heatmap px), as
-#: :data:`mmmar.codecs.paf_torch.GATE_SLACK`.
-GATE_SLACK = 1.0
+from .grouping import limb_levels
+from .paf import GATE_SLACK, MIN_LIMB_LENGTH
 
 
-def _window(kernel: int) -> np.ndarray:
+def window_offsets(kernel: int) -> np.ndarray:
     """(dx, dy) offsets of a ``kernel`` window, centre excluded."""
     r = kernel // 2
     return np.array([(dx, dy) for dy in range(-r, r + 1)
@@ -57,7 +54,7 @@ def peaks_sparse_np(heatmaps: np.ndarray, thr: np.ndarray, kernel: int,
         keep = (val >= flat[idx - step * (c > 0)]) & (
             val >= flat[idx + step * (c < n - 1)])
         idx = idx[keep]
-    off = _window(kernel)
+    off = window_offsets(kernel)
     x, y = idx % w, (idx // w) % h
     nx = np.clip(x[:, None] + off[:, 0], 0, w - 1)
     ny = np.clip(y[:, None] + off[:, 1], 0, h - 1)
@@ -112,13 +109,12 @@ def gate_bounds_np(offset_xy: np.ndarray, root_xy: np.ndarray,
                    codec) -> np.ndarray:
     """:func:`mmmar.codecs.paf_torch.gate_bounds`, numpy: (B, N, K) upper
     bounds of every person's distance gate (+ :data:`GATE_SLACK`)."""
-    from .paf_torch import tree_depth
     p, c = codec._limbs[:, 0], codec._limbs[:, 1]
     length = np.linalg.norm(offset_xy[:, :, c] - offset_xy[:, :, p], axis=-1)
     G = np.zeros(offset_xy.shape[:-1])
     r = codec.root_index
     G[..., r] = np.linalg.norm(root_xy - offset_xy[:, :, r], axis=-1)
-    for _ in range(tree_depth(codec._limbs)):  # one level per round
+    for _ in range(len(limb_levels(codec._limbs))):  # one level per round
         G[..., c] = np.maximum(codec.decode_gate_ratio * (length + G[..., p]),
                                codec.decode_gate_px)
     return G + GATE_SLACK

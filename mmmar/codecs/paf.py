@@ -14,6 +14,11 @@ import numpy as np
 #: and :func:`paf_line_scores` gives them ``degenerate_score``.
 MIN_LIMB_LENGTH = 1e-3
 
+#: Added to the bounds of the grouping's distance gates (heatmap px) that decide
+#: which PAF integrals the dense decode stages compute, against rounding
+#: differences between the device and the host.
+GATE_SLACK = 1.0
+
 
 def draw_pafs(starts: np.ndarray,
               ends: np.ndarray,

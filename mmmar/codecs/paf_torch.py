@@ -11,11 +11,8 @@ reference.
 import torch
 from torch import Tensor
 
-from .paf import MIN_LIMB_LENGTH
-
-#: Added to the gate bounds of :func:`gate_bounds` (heatmap px) against
-#: rounding differences between the device and the host.
-GATE_SLACK = 1.0
+from .grouping import limb_levels
+from .paf import GATE_SLACK, MIN_LIMB_LENGTH
 
 
 def _segment_scores(pafs: Tensor, channel: Tensor, starts: Tensor,
@@ -99,10 +96,7 @@ def gate_bounds(offset_xy: Tensor, root_xy: Tensor, codec) -> Tensor:
 
 def tree_depth(limbs) -> int:
     """Number of limbs on the longest root-to-leaf path."""
-    depth = {}
-    for p, c in limbs:  # parents come first
-        depth[int(c)] = depth.get(int(p), 0) + 1
-    return max(depth.values(), default=0)
+    return len(limb_levels(limbs))
 
 
 def limb_paf_scores(pafs: Tensor, cand_xy: Tensor, cand_valid: Tensor,
