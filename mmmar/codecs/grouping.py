@@ -213,7 +213,7 @@ def assign_limbs(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
 
     Where no two people of a limb prefer the same candidate, each takes its
     best allowed one (what :func:`assign_limb` returns then); the limbs with
-    a conflict get :func:`assign_limb`.
+    a conflict get its optimal assignment.
 
     Args:
         scores (np.ndarray): (N, L, M) pair scores.
@@ -290,7 +290,7 @@ def group_people(ev: DecodeEvidence, codec,
     link0, score0 = limb_pair_scores(
         np.zeros_like(dist), dist, ev.cand_score, codec.decode_dist_weight,
         codec.decode_dist_sigma, codec.decode_heat_weight)  # (N, K, M)
-    for lv in limb_levels(codec._limbs):
+    for lv in codec._limb_levels:
         p, c = codec._limbs[lv, 0], codec._limbs[lv, 1]
         start = xy[:, p]  # (N, Lv, 2)
         start_row = np.where(from_hm[:, p], match[:, p], M + people)

@@ -16,7 +16,6 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from .grouping import limb_levels
 from .paf import GATE_SLACK, MIN_LIMB_LENGTH
 
 
@@ -114,7 +113,7 @@ def gate_bounds_np(offset_xy: np.ndarray, root_xy: np.ndarray,
     G = np.zeros(offset_xy.shape[:-1])
     r = codec.root_index
     G[..., r] = np.linalg.norm(root_xy - offset_xy[:, :, r], axis=-1)
-    for _ in range(len(limb_levels(codec._limbs))):  # one level per round
+    for _ in codec._limb_levels:  # one tree level per round
         G[..., c] = np.maximum(codec.decode_gate_ratio * (length + G[..., p]),
                                codec.decode_gate_px)
     return G + GATE_SLACK

@@ -11,7 +11,6 @@ reference.
 import torch
 from torch import Tensor
 
-from .grouping import limb_levels
 from .paf import GATE_SLACK, MIN_LIMB_LENGTH
 
 
@@ -88,15 +87,10 @@ def gate_bounds(offset_xy: Tensor, root_xy: Tensor, codec) -> Tensor:
                     device=offset_xy.device)
     G[..., codec.root_index] = (root_xy.to(offset_xy.dtype) -
                                 offset_xy[:, :, codec.root_index]).norm(dim=-1)
-    for _ in range(tree_depth(codec._limbs)):  # one level per round
+    for _ in codec._limb_levels:  # one tree level per round
         G[..., c] = (codec.decode_gate_ratio * (length + G[..., p])).clamp(
             min=codec.decode_gate_px)
     return G + GATE_SLACK
-
-
-def tree_depth(limbs) -> int:
-    """Number of limbs on the longest root-to-leaf path."""
-    return len(limb_levels(limbs))
 
 
 def limb_paf_scores(pafs: Tensor, cand_xy: Tensor, cand_valid: Tensor,

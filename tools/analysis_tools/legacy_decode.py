@@ -128,10 +128,10 @@ def legacy_decode(self, heatmaps, pafs, offsets, root_depth=None, K=None,
     return results
 
 
-def legacy_decode_maps(codec, outputs, K):
-    """:func:`legacy_decode` of the first image of a network output dict (B, C, h, w): every
+def legacy_decode_maps(codec, outputs, K, index=0):
+    """:func:`legacy_decode` of image ``index`` of a network output dict (B, C, h, w): every
     map copied to the host as numpy first, as before issue 12 (no depth fusion)."""
-    maps = {k: v[0].detach().float().cpu().numpy()
+    maps = {k: v[index].detach().float().cpu().numpy()
             for k, v in outputs.items() if isinstance(v, torch.Tensor)}
     return legacy_decode(codec, maps['heatmaps'], maps['pafs'], maps['offsets'],
                          maps.get('root_depth'), K, maps.get('log_sigma_reg'),
@@ -144,14 +144,10 @@ def legacy_predict(head, outputs, batch_data_samples):
     from mmmar.models.utils import get_intrinsics
     results = []
     for i, data_sample in enumerate(batch_data_samples):
-        maps = {k: v[i].detach().float().cpu().numpy()
-                for k, v in outputs.items() if isinstance(v, torch.Tensor)}
-        for k in ('log_sigma_reg', 'log_sigma_geo'):
-            maps[k] = np.clip(maps[k], *head.log_sigma_range)
         K = get_intrinsics(data_sample)
-        decoded = legacy_decode(
-            head.decoder, maps['heatmaps'], maps['pafs'], maps['offsets'],
-            maps.get('root_depth'), K, maps.get('log_sigma_reg'), maps.get('log_sigma_geo'),
-            maps.get('torso_length'))
+        decoded = legacy_decode_maps(head.decoder, outputs, K, i)
+        for k in ('log_sigma_reg', 'log_sigma_geo'):
+            # clipping the read values = clipping the maps
+            decoded[k] = np.clip(decoded[k], *head.log_sigma_range)
         results.append(head.fusion(decoded, K))
     return results
