@@ -98,7 +98,7 @@ def _peaks_sparse(heatmaps: Tensor, thr: Tensor, kernel: int,
         keep = (val >= flat[idx - step * (c > 0)]) & (
             val >= flat[idx + step * (c < n - 1)])
         idx = idx[keep]
-    off = torch.from_numpy(window_offsets(kernel)).long().to(dev)
+    off = torch.tensor(window_offsets(kernel), dtype=torch.long, device=dev)
     x, y = idx % w, torch.div(idx, w, rounding_mode='floor') % h
     nx = (x[:, None] + off[:, 0]).clamp(0, w - 1)
     ny = (y[:, None] + off[:, 1]).clamp(0, h - 1)

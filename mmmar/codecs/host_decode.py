@@ -12,6 +12,7 @@ as :func:`~mmmar.codecs.dense_decode.dense_evidence` (tested equal in
 tensors unless told ``impl='torch'``. The plain reference that both are
 tested against is :mod:`mmmar.codecs.reference_decode`.
 """
+from functools import lru_cache
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -19,11 +20,33 @@ import numpy as np
 from .paf import GATE_SLACK, MIN_LIMB_LENGTH
 
 
+@lru_cache(maxsize=None)
 def window_offsets(kernel: int) -> np.ndarray:
-    """(dx, dy) offsets of a ``kernel`` window, centre excluded."""
+    """(dx, dy) offsets of a ``kernel`` window, centre excluded (read-only,
+    cached)."""
     r = kernel // 2
-    return np.array([(dx, dy) for dy in range(-r, r + 1)
-                     for dx in range(-r, r + 1) if dx or dy], np.intp)
+    off = np.array([(dx, dy) for dy in range(-r, r + 1)
+                    for dx in range(-r, r + 1) if dx or dy], np.intp)
+    off.setflags(write=False)
+    return off
+
+
+def _row_maxima(idx: np.ndarray, val: np.ndarray, mask: np.ndarray,
+                w: int) -> np.ndarray:
+    """Which of the above-threshold pixels ``idx`` (ascending flat indices,
+    values ``val``, ``mask`` the (..., w) above-threshold map) are at least
+    their left and right neighbours: a neighbour below the threshold is
+    smaller, so only consecutive entries of ``idx`` in the same row are
+    compared."""
+    nxt = idx[1:] - idx[:-1] == 1  # entry i + 1 is the right neighbour of i
+    rows = mask.reshape(-1, w)
+    wrap = np.flatnonzero(rows[:-1, -1] & rows[1:, 0])  # row end, next start
+    if wrap.size:
+        nxt[np.searchsorted(idx, (wrap + 1) * w) - 1] = False
+    keep = np.ones(idx.size, bool)
+    keep[1:] = (val[1:] >= val[:-1]) | ~nxt
+    keep[:-1] &= (val[:-1] >= val[1:]) | ~nxt
+    return keep
 
 
 def peaks_sparse_np(heatmaps: np.ndarray, thr: np.ndarray, kernel: int,
@@ -31,8 +54,9 @@ def peaks_sparse_np(heatmaps: np.ndarray, thr: np.ndarray, kernel: int,
     """Heatmap peaks of every (image, joint), sparse: the pixels at or above
     their joint's threshold are tested against their left/right, then
     upper/lower neighbours, then their whole ``kernel`` window (a pixel is a
-    peak when it is the maximum of its window, as max-pool NMS). Sorted by
-    descending value (ties: row-major), at most ``cap`` per joint.
+    peak when it is the maximum of its window, as max-pool NMS; the first
+    two tests only discard pixels that are not). Sorted by descending value
+    (ties: row-major), at most ``cap`` per joint.
 
     Args:
         heatmaps (np.ndarray): (B, K, h, w) float32.
@@ -46,17 +70,17 @@ def peaks_sparse_np(heatmaps: np.ndarray, thr: np.ndarray, kernel: int,
     """
     B, K_, h, w = heatmaps.shape
     flat = heatmaps.reshape(-1)
-    idx = np.flatnonzero(heatmaps >= thr[:, None, None])
-    for step, n in ((1, w), (w, h)):  # 1D maxima along x, then along y
-        c = idx % w if step == 1 else (idx // w) % h
-        val = flat[idx]
-        keep = (val >= flat[idx - step * (c > 0)]) & (
-            val >= flat[idx + step * (c < n - 1)])
-        idx = idx[keep]
+    mask = heatmaps >= thr[:, None, None]
+    idx = np.flatnonzero(mask)
+    idx = idx[_row_maxima(idx, flat[idx], mask, w)]
+    y = (idx // w) % h  # 1D maxima along y
+    val = flat[idx]
+    idx = idx[(val >= flat[idx - w * (y > 0)]) &
+              (val >= flat[idx + w * (y < h - 1)])]
     off = window_offsets(kernel)
     x, y = idx % w, (idx // w) % h
-    nx = np.clip(x[:, None] + off[:, 0], 0, w - 1)
-    ny = np.clip(y[:, None] + off[:, 1], 0, h - 1)
+    nx = np.minimum(np.maximum(x[:, None] + off[:, 0], 0), w - 1)
+    ny = np.minimum(np.maximum(y[:, None] + off[:, 1], 0), h - 1)
     val = flat[idx]
     keep = (val[:, None] >= flat[(idx - y * w - x)[:, None] + ny * w + nx]
             ).all(1)
@@ -109,14 +133,24 @@ def gate_bounds_np(offset_xy: np.ndarray, root_xy: np.ndarray,
     """:func:`mmmar.codecs.paf_torch.gate_bounds`, numpy: (B, N, K) upper
     bounds of every person's distance gate (+ :data:`GATE_SLACK`)."""
     p, c = codec._limbs[:, 0], codec._limbs[:, 1]
-    length = np.linalg.norm(offset_xy[:, :, c] - offset_xy[:, :, p], axis=-1)
+    d = offset_xy[:, :, c] - offset_xy[:, :, p]
+    length = np.sqrt(d[..., 0]**2 + d[..., 1]**2)
     G = np.zeros(offset_xy.shape[:-1])
     r = codec.root_index
-    G[..., r] = np.linalg.norm(root_xy - offset_xy[:, :, r], axis=-1)
+    d = root_xy - offset_xy[:, :, r]
+    G[..., r] = np.sqrt(d[..., 0]**2 + d[..., 1]**2)
     for _ in codec._limb_levels:  # one tree level per round
         G[..., c] = np.maximum(codec.decode_gate_ratio * (length + G[..., p]),
                                codec.decode_gate_px)
     return G + GATE_SLACK
+
+
+@lru_cache(maxsize=None)
+def _sample_steps(num_samples: int) -> np.ndarray:
+    """Read-only ``linspace(0, 1, num_samples)``."""
+    t = np.linspace(0., 1., num_samples)
+    t.setflags(write=False)
+    return t
 
 
 def segment_scores_np(pafs: np.ndarray, channel: np.ndarray,
@@ -127,16 +161,17 @@ def segment_scores_np(pafs: np.ndarray, channel: np.ndarray,
     in ``pafs.reshape(-1, h, w)``, ``starts``, ``ends`` (P, 2) float64."""
     h, w = pafs.shape[-2:]
     vec = ends - starts
-    length = np.sqrt((vec**2).sum(-1))
+    length = np.sqrt(vec[:, 0]**2 + vec[:, 1]**2)
     unit = (vec / np.maximum(length, MIN_LIMB_LENGTH)[:, None]).astype(
         np.float32)
-    t = np.linspace(0., 1., num_samples)
-    px = np.clip(np.rint(starts[:, None, 0] + t * vec[:, None, 0]), 0,
-                 w - 1).astype(np.intp)
-    py = np.clip(np.rint(starts[:, None, 1] + t * vec[:, None, 1]), 0,
-                 h - 1).astype(np.intp)
+    t = _sample_steps(num_samples)  # (P, S) sample pixels, clamped
+    px = np.rint(starts[:, 0:1] + t * vec[:, 0:1])
+    py = np.rint(starts[:, 1:2] + t * vec[:, 1:2])
+    np.clip(px, 0, w - 1, out=px)
+    np.clip(py, 0, h - 1, out=py)
+    idx = (py * w + px).astype(np.intp)
+    idx += (channel * (h * w))[:, None]
     flat = pafs.reshape(-1)
-    idx = channel[:, None] * (h * w) + py * w + px
     score = (flat[idx] * unit[:, None, 0] +
              flat[idx + h * w] * unit[:, None, 1]).mean(-1)
     return np.where(length > MIN_LIMB_LENGTH, score, np.float32(1.))
@@ -159,12 +194,14 @@ def limb_paf_scores_np(pafs: np.ndarray, cand_xy: np.ndarray,
     d = cand_xy[:, None] - offset_xy[:, :, :, None]
     near = (np.sqrt(d[..., 0]**2 + d[..., 1]**2) <= G[..., None]) & \
         cand_valid[:, None]
-    near_p = near[:, :, p].transpose(0, 2, 1, 3)  # (B, L, N, M)
-    near_c = near[:, :, c].transpose(0, 2, 1, 3)
-    own = np.broadcast_to(np.eye(N, dtype=bool), (B, L, N, N))
-    start_ok = np.concatenate([near_p, own], -1)  # (B, L, N, M + N)
-    need = np.matmul(start_ok.transpose(0, 1, 3, 2).astype(np.float32),
-                     near_c.astype(np.float32)) > 0
+    near_p = near[:, :, p].transpose(0, 2, 3, 1)  # (B, L, M, N)
+    near_c = near[:, :, c].transpose(0, 2, 1, 3)  # (B, L, N, M)
+    # row r < M (the parent's candidate r) is needed where some person has
+    # both r and m near; row M + n (person n's offset location) where n has m
+    need = np.concatenate([
+        np.matmul(near_p.astype(np.float32), near_c.astype(np.float32)) > 0,
+        near_c
+    ], 2)
     b, l, r, m = np.nonzero(need)  # noqa: E741
     starts = np.concatenate([cand_xy[:, p].astype(np.float64),
                              offset_xy[:, :, p].transpose(0, 2, 1, 3)], 2)

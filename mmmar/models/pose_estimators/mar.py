@@ -9,6 +9,7 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import InstanceList, PixelDataList, SampleList
 
 from mmmar.geometry import affine_to_3x3
+from mmmar.structures.utils import instance_data
 from ..post_processors.fusion import empty_predictions
 
 #: per-person fields of the predictions (design.md "Predictions")
@@ -56,10 +57,12 @@ class MARPoseEstimator(BottomupPoseEstimator):
             pred = drop_non_finite(pred, data_sample)
             to_orig = inverse_input_transform(data_sample.metainfo)
             kpts2d = apply_affine(pred.keypoints_2d, to_orig)
-            pred.keypoints_2d = kpts2d
-            pred.transformed_keypoints = kpts2d.copy()
-            pred.bboxes = transform_bboxes(pred.bboxes, to_orig)
-            pred.keypoints_visible = pred.keypoint_scores.copy()
+            # set_field: the fields keep their length (InstanceData's own
+            # setattr re-checks it against every field)
+            pred.set_field(kpts2d, 'keypoints_2d')
+            pred.set_field(kpts2d.copy(), 'transformed_keypoints')
+            pred.set_field(transform_bboxes(pred.bboxes, to_orig), 'bboxes')
+            pred.set_field(pred.keypoint_scores.copy(), 'keypoints_visible')
             data_sample.pred_instances = pred
             if batch_pred_fields is not None and \
                     i < len(batch_pred_fields) and \
@@ -104,13 +107,12 @@ def drop_non_finite(pred: InstanceData, data_sample) -> InstanceData:
             f'MARPoseEstimator: dropped {int((~keep).sum())} of {n} people '
             f'in {_sample_name(data_sample)}: {detail}',
             logger='current', level=30)
-    out = InstanceData()
-    for key in _PERSON_FIELDS:
-        if key in pred:
-            out.set_field(np.asarray(pred.get(key))[keep], key)
-    if keep.sum() == 0:
+    if not keep.any():
         return empty_predictions(_num_joints(pred))
-    return out
+    return instance_data(**{
+        key: np.asarray(pred.get(key))[keep] if not keep.all() else pred.get(key)
+        for key in _PERSON_FIELDS if key in pred
+    })
 
 
 def _num_joints(pred: InstanceData) -> int:
@@ -143,15 +145,13 @@ def apply_affine(points: np.ndarray, M: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
+#: (x, y) columns of an xyxy box's 4 corners
+_BOX_CORNERS = np.array([[0, 1], [2, 1], [0, 3], [2, 3]])
+
+
 def transform_bboxes(bboxes: np.ndarray, M: np.ndarray) -> np.ndarray:
     """Transform xyxy boxes by their 4 corners (exact for rotations too)."""
     bboxes = np.asarray(bboxes, np.float64).reshape(-1, 4)
-    x0, y0, x1, y1 = bboxes.T
-    corners = np.stack([
-        np.stack([x0, y0], -1),
-        np.stack([x1, y0], -1),
-        np.stack([x0, y1], -1),
-        np.stack([x1, y1], -1)
-    ], 1)
+    corners = bboxes[:, _BOX_CORNERS]  # (N, 4, 2) x0y0, x1y0, x0y1, x1y1
     c = apply_affine(corners, M)
     return np.concatenate([c.min(1), c.max(1)], 1).astype(np.float32)

@@ -52,6 +52,7 @@ from mmpose.registry import MODELS
 
 from mmmar.geometry import back_project_np, focal_of, fuse_depths_np, geometry_depth_np
 from mmmar.structures.skeleton import NECK, NUM_JOINTS, ROOT
+from mmmar.structures.utils import instance_data
 
 #: fields every decoded-pose input needs (``MARCodec.decode``'s names, see ``__call__``)
 REQUIRED = ('keypoints', 'keypoints_rel_depth', 'root_depth_norm', 'log_sigma_reg',
@@ -59,16 +60,20 @@ REQUIRED = ('keypoints', 'keypoints_rel_depth', 'root_depth_norm', 'log_sigma_re
 
 
 def _f32(x) -> np.ndarray:
-    """float32 with non-finite values replaced by 0."""
-    return np.nan_to_num(
-        np.asarray(x, np.float64), nan=0., posinf=0., neginf=0.).astype(np.float32)
+    """A float32 copy with non-finite values (also those beyond float32's
+    range) replaced by 0."""
+    with np.errstate(over='ignore'):
+        a = np.array(x, np.float32)
+    if not np.isfinite(a).all():
+        np.nan_to_num(a, copy=False, nan=0., posinf=0., neginf=0.)
+    return a
 
 
 def empty_predictions(num_keypoints: int = NUM_JOINTS) -> InstanceData:
     """InstanceData with N = 0 and the trailing shapes of the contract."""
     K = num_keypoints
     z = np.zeros
-    return InstanceData(
+    return instance_data(
         keypoints=z((0, K, 3), np.float32),
         keypoints_2d=z((0, K, 2), np.float32),
         keypoint_scores=z((0, K), np.float32),
@@ -188,7 +193,7 @@ class MARDepthFusion:
         if bboxes is None:
             bboxes = np.concatenate([uv.min(1), uv.max(1)], axis=1)
 
-        return InstanceData(
+        return instance_data(
             keypoints=_f32(cam),
             keypoints_2d=_f32(uv),
             keypoint_scores=_f32(scores_k),
@@ -263,14 +268,10 @@ class MARDepthFusion:
                 ratio = z_geo / z_reg
             r = self.geo_ratio_limit
             fusable &= (ratio >= 1 / r) & (ratio <= r)
-        reg_why = np.where(
-            np.isfinite(z_reg) & np.isfinite(s_reg),
-            np.where(z_reg > 0, '', 'Z_reg <= 0'), 'non-finite Z_reg')
-        geo_why = np.where(geo_ok, '', 'no geometry solution')
         if self.mode == 'reg':
-            z, valid, geo_valid, why = z_reg, reg_ok, fusable, reg_why
+            z, valid, geo_valid = z_reg, reg_ok, fusable
         elif self.mode == 'geo':
-            z, valid, geo_valid, why = z_geo, geo_ok, geo_ok, geo_why
+            z, valid, geo_valid = z_geo, geo_ok, geo_ok
         else:
             geo_valid = fusable | (geo_ok & ~reg_ok)
             with np.errstate(all='ignore'):
@@ -278,9 +279,26 @@ class MARDepthFusion:
                     if self.mode == 'fusion' else 0.5 * (z_reg + z_geo)
             z = np.where(fusable, fused, np.where(reg_ok, z_reg, z_geo))
             valid = reg_ok | geo_ok
+        if valid.all():  # the usual case: no reasons to write
+            return z, valid, geo_valid, np.full(len(valid), '')
+        return z, valid, geo_valid, self._reasons(z_reg, s_reg, geo_ok, pose_ok,
+                                                  valid)
+
+    def _reasons(self, z_reg, s_reg, geo_ok, pose_ok, valid) -> np.ndarray:
+        """(N,) str: why each person of :meth:`select_depth` has no valid
+        depth ('' where valid)."""
+        reg_why = np.where(
+            np.isfinite(z_reg) & np.isfinite(s_reg),
+            np.where(z_reg > 0, '', 'Z_reg <= 0'), 'non-finite Z_reg')
+        geo_why = np.where(geo_ok, '', 'no geometry solution')
+        if self.mode == 'reg':
+            why = reg_why
+        elif self.mode == 'geo':
+            why = geo_why
+        else:
             why = np.char.add(np.char.add(reg_why, ' and '), geo_why)
         why = np.where(pose_ok, why, 'non-finite 2D pose or relative depths')
-        return z, valid, geo_valid, np.where(valid, '', why).astype(str)
+        return np.where(valid, '', why).astype(str)
 
     def geometry(self, uv: np.ndarray, zrel: np.ndarray, K: np.ndarray,
                  torso_length: Optional[np.ndarray] = None):
