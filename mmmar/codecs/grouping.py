@@ -117,7 +117,8 @@ def limb_pair_scores(paf_score: np.ndarray, dist: np.ndarray,
         paf_score (np.ndarray): (N, M) PAF line integrals.
         dist (np.ndarray): (N, M) distance of each candidate to each person's
             offset-predicted joint, heatmap px.
-        cand_score (np.ndarray): (M,) heatmap peak values.
+        cand_score (np.ndarray): (M,) heatmap peak values (or any shape
+            that broadcasts against ``paf_score``).
         dist_weight (float), dist_sigma (float), heat_weight (float): Weights
             of the terms and the scale of the distance, heatmap px.
 
@@ -125,7 +126,7 @@ def limb_pair_scores(paf_score: np.ndarray, dist: np.ndarray,
         tuple: ``link`` and ``score``, (N, M) each.
     """
     link = paf_score + dist_weight * np.exp(-0.5 * (dist / dist_sigma)**2)
-    return link, link + heat_weight * cand_score[None]
+    return link, link + heat_weight * cand_score
 
 
 def assign_limb(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -168,20 +169,21 @@ def _optimal_assignment(scores: np.ndarray,
     cols = np.flatnonzero(allowed.any(0))
     if rows.size == 0:
         return match
-    s = scores[np.ix_(rows, cols)].astype(np.float64)
-    ok = allowed[np.ix_(rows, cols)]
+    ok = allowed[rows][:, cols]
+    s = scores[rows][:, cols].astype(np.float64)
     if rows.size == 1 or cols.size == 1:  # trivial: best allowed pair
-        s = np.where(ok, s, -np.inf)
-        r, c = np.unravel_index(np.argmax(s), s.shape)
+        s[~ok] = -np.inf
+        r, c = divmod(int(s.argmax()), cols.size)
         match[rows[r]] = cols[c]
         return match
     # forbidden pairs cost more than leaving the person unmatched (cost 0)
+    R, C = ok.shape
     big = 1. + 2. * np.abs(s[ok]).max()
-    cost = np.concatenate(
-        [np.where(ok, -s, big),
-         np.where(np.eye(rows.size, dtype=bool), 0., big)], 1)
+    cost = np.full((R, C + R), big)
+    np.negative(s, out=cost[:, :C], where=ok)
+    np.fill_diagonal(cost[:, C:], 0.)
     r, c = linear_sum_assignment(cost)
-    keep = c < cols.size
+    keep = c < C
     keep[keep] = ok[r[keep], c[keep]]
     match[rows[r[keep]]] = cols[c[keep]]
     return match
@@ -216,23 +218,24 @@ def assign_limbs(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     a conflict get its optimal assignment.
 
     Args:
-        scores (np.ndarray): (N, L, M) pair scores.
-        allowed (np.ndarray): (N, L, M) bool.
+        scores (np.ndarray): (L, N, M) pair scores of L limbs.
+        allowed (np.ndarray): (L, N, M) bool.
 
     Returns:
-        np.ndarray: (N, L) the assigned candidate of each person, or -1.
+        np.ndarray: (L, N) the assigned candidate of each person, or -1.
     """
-    N, L, M = scores.shape
-    match = np.full((N, L), -1, dtype=np.intp)
+    L, N, M = scores.shape
     if N == 0 or M == 0:
-        return match
-    best = np.where(allowed, scores, -np.inf).argmax(2)
+        return np.full((L, N), -1, dtype=np.intp)
+    s = np.where(allowed, scores, -np.inf)
+    best = s.argmax(2)
+    # allowed pairs have finite scores (see assign_limb)
     has = np.take_along_axis(allowed, best[..., None], 2)[..., 0]
-    match[has] = best[has]
-    key = (np.arange(L) * M + best)[has]
-    taken = np.bincount(key, minlength=L * M).reshape(L, M)
+    match = np.where(has, best, -1)
+    taken = np.bincount((best + (np.arange(L) * M)[:, None])[has],
+                        minlength=L * M).reshape(L, M)
     for l in np.flatnonzero((taken > 1).any(1)):  # noqa: E741
-        match[:, l] = _optimal_assignment(scores[:, l], allowed[:, l])
+        match[l] = _optimal_assignment(scores[l], allowed[l])
     return match
 
 
@@ -274,49 +277,53 @@ def group_people(ev: DecodeEvidence, codec,
     N = ev.num_people
     K, M = ev.cand_score.shape
     r = codec.root_index
-    xy = np.zeros((N, K, 2))
-    hm_score = np.zeros((N, K))
-    from_hm = np.zeros((N, K), bool)
-    match = np.full((N, K), -1, np.intp)
-    people = np.arange(N)[:, None]
-    xy[:, r] = ev.cand_xy[r, :N]
-    hm_score[:, r] = ev.cand_score[r, :N]
-    from_hm[:, r] = True
-    match[:, r] = people[:, 0]
-    cand_ok = ev.cand_valid & (ev.cand_score >= codec.decode_candidate_thr)
+    # joint-major state: (K, N, ...) so that a level's joints are rows
+    pred_k = ev.offset_xy.transpose(1, 0, 2)  # (K, N, 2)
+    xy = np.zeros((K, N, 2))
+    hm_score = np.zeros((K, N))
+    from_hm = np.zeros((K, N), bool)
+    match = np.full((K, N), -1, np.intp)
+    people = np.arange(N)
+    xy[r] = ev.cand_xy[r, :N]
+    hm_score[r] = ev.cand_score[r, :N]
+    from_hm[r] = True
+    match[r] = people
+    cand_ok = (ev.cand_valid & (ev.cand_score >= codec.decode_candidate_thr)
+               )[:, None]  # (K, 1, M)
     # what does not depend on the assembled parents, for all joints at once
-    d = ev.cand_xy[None] - ev.offset_xy[:, :, None]
+    d = ev.cand_xy[:, None] - pred_k[:, :, None]  # (K, N, M, 2)
     dist = np.sqrt(d[..., 0]**2 + d[..., 1]**2)
     link0, score0 = limb_pair_scores(
-        np.zeros_like(dist), dist, ev.cand_score, codec.decode_dist_weight,
-        codec.decode_dist_sigma, codec.decode_heat_weight)  # (N, K, M)
+        np.zeros_like(dist), dist, ev.cand_score[:, None],
+        codec.decode_dist_weight, codec.decode_dist_sigma,
+        codec.decode_heat_weight)  # (K, N, M)
     for lv in codec._limb_levels:
         p, c = codec._limbs[lv, 0], codec._limbs[lv, 1]
-        start = xy[:, p]  # (N, Lv, 2)
-        start_row = np.where(from_hm[:, p], match[:, p], M + people)
-        paf = ev.paf_scores[lv, start_row]  # (N, Lv, M)
-        pred = ev.offset_xy[:, c]
-        d = pred - start
+        start_row = np.where(from_hm[p], match[p], M + people)  # (Lv, N)
+        paf = ev.paf_scores[lv[:, None], start_row]  # (Lv, N, M)
+        pred = pred_k[c]
+        d = pred - xy[p]
         gate = np.maximum(
             codec.decode_gate_px,
             codec.decode_gate_ratio * np.sqrt(d[..., 0]**2 + d[..., 1]**2))
-        allowed = cand_ok[c] & (dist[:, c] <= gate[..., None])
+        allowed = cand_ok[c] & (dist[c] <= gate[..., None])
         if method == 'greedy_paf':
-            m = np.stack([
-                greedy_match(paf[:, i], allowed[:, i] &
-                             (paf[:, i] >= codec.decode_paf_thr))
-                for i in range(len(lv))], 1).reshape(N, len(lv))
+            allowed &= paf >= codec.decode_paf_thr
+            m = np.stack([greedy_match(paf[i], allowed[i])
+                          for i in range(len(lv))]).reshape(len(lv), N)
         else:
-            m = assign_limbs(score0[:, c] + paf, allowed &
-                             (link0[:, c] + paf >= codec.decode_paf_thr))
+            m = assign_limbs(score0[c] + paf, allowed &
+                             (link0[c] + paf >= codec.decode_paf_thr))
         got = m >= 0
         m0 = np.maximum(m, 0)
-        hm_xy = np.where(got[..., None], ev.cand_xy[c, m0], 0.)
-        hm_score[:, c] = np.where(got, ev.cand_score[c, m0], 0.)
-        match[:, c] = m
-        xy[:, c], from_hm[:, c] = structured_pose(
-            pred, hm_xy, hm_score[:, c], codec.decode_keypoint_thr)
-    return dict(xy=xy, heatmap_score=hm_score, from_heatmap=from_hm)
+        cc = c[:, None]
+        hm_score[c] = np.where(got, ev.cand_score[cc, m0], 0.)
+        hm_xy = np.where(got[..., None], ev.cand_xy[cc, m0], 0.)
+        match[c] = m
+        xy[c], from_hm[c] = structured_pose(pred, hm_xy, hm_score[c],
+                                            codec.decode_keypoint_thr)
+    return dict(xy=xy.transpose(1, 0, 2), heatmap_score=hm_score.T,
+                from_heatmap=from_hm.T)
 
 
 def people_from_evidence(ev: DecodeEvidence, codec,

@@ -143,14 +143,14 @@ def test_assign_limbs_equals_assign_limb_per_limb():
     rng = np.random.default_rng(1)
     for trial in range(80):
         N, L, M = rng.integers(1, 6), rng.integers(1, 5), rng.integers(1, 6)
-        scores = rng.uniform(0.05, 2., (N, L, M))
-        allowed = rng.random((N, L, M)) < rng.uniform(0.2, 0.9)
+        scores = rng.uniform(0.05, 2., (L, N, M))
+        allowed = rng.random((L, N, M)) < rng.uniform(0.2, 0.9)
         got = assign_limbs(scores, allowed)
         for l in range(L):  # noqa: E741
-            assert got[:, l].tolist() == assign_limb(
-                scores[:, l], allowed[:, l]).tolist()
-    assert assign_limbs(np.ones((0, 3, 2)), np.ones((0, 3, 2), bool)).shape \
-        == (0, 3)
+            assert got[l].tolist() == assign_limb(scores[l],
+                                                  allowed[l]).tolist()
+    assert assign_limbs(np.ones((3, 0, 2)), np.ones((3, 0, 2), bool)).shape \
+        == (3, 0)
     levels = limb_levels(_codec(SIZES[0])._limbs)
     assert [lv.tolist() for lv in levels] == [
         [0, 1, 2], [3, 4, 5], [6, 7, 8, 9, 10], [11, 12, 13], [14, 15]]
