@@ -21,6 +21,7 @@ the evidence the network gives:
 :func:`people_from_evidence` turns the grouping into the codec's per-person
 result arrays (Eq. 3 structured pose, relative depths, root depth).
 """
+from functools import lru_cache
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
@@ -210,6 +211,51 @@ def limb_levels(limbs: np.ndarray) -> List[np.ndarray]:
         if level.size else []
 
 
+class TreePlan(NamedTuple):
+    """The order in which :func:`group_people` visits the limbs: level by
+    level (:func:`limb_levels`), each level a contiguous block.
+
+    Attributes:
+        levels (list[slice]): The blocks of the ordered limbs.
+        limb (np.ndarray): (L,) limb index of each ordered limb.
+        child (np.ndarray): (L,) its child joint (state row l).
+        parent_row (np.ndarray): (L,) the state row of its parent joint
+            (``L`` = the root).
+    """
+    levels: List[slice]
+    limb: np.ndarray
+    child: np.ndarray
+    parent_row: np.ndarray
+
+
+@lru_cache(maxsize=16)
+def _tree_plan(limbs: Tuple[Tuple[int, int], ...], root: int) -> TreePlan:
+    arr = np.asarray(limbs, np.intp).reshape(-1, 2)
+    levels = limb_levels(arr)
+    order = np.concatenate(levels) if levels else np.zeros(0, np.intp)
+    child = arr[order, 1]
+    row_of = {int(j): i for i, j in enumerate(child)}
+    row_of[int(root)] = len(order)
+    parent_row = np.array([row_of[int(j)] for j in arr[order, 0]], np.intp)
+    ends = np.cumsum([len(lv) for lv in levels])
+    blocks = [slice(int(e - len(lv)), int(e)) for e, lv in zip(ends, levels)]
+    for x in (order, child, parent_row):
+        x.setflags(write=False)
+    return TreePlan(blocks, order, child, parent_row)
+
+
+def tree_plan(limbs: np.ndarray, root: int) -> TreePlan:
+    """The :class:`TreePlan` of a skeleton (cached).
+
+    Args:
+        limbs (np.ndarray): (L, 2) (parent, child), parents first, a tree
+            from ``root``.
+        root (int): The root joint.
+    """
+    key = tuple(map(tuple, np.asarray(limbs, np.intp).reshape(-1, 2).tolist()))
+    return _tree_plan(key, int(root))
+
+
 def assign_limbs(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """:func:`assign_limb` for several limbs at once.
 
@@ -227,15 +273,15 @@ def assign_limbs(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     L, N, M = scores.shape
     if N == 0 or M == 0:
         return np.full((L, N), -1, dtype=np.intp)
-    s = np.where(allowed, scores, -np.inf)
-    best = s.argmax(2)
-    # allowed pairs have finite scores (see assign_limb)
-    has = np.take_along_axis(allowed, best[..., None], 2)[..., 0]
+    best = np.where(allowed, scores, -np.inf).argmax(2)
+    has = allowed.reshape(L * N, M)[np.arange(L * N), best.reshape(-1)
+                                    ].reshape(L, N)
     match = np.where(has, best, -1)
     taken = np.bincount((best + (np.arange(L) * M)[:, None])[has],
-                        minlength=L * M).reshape(L, M)
-    for l in np.flatnonzero((taken > 1).any(1)):  # noqa: E741
-        match[l] = _optimal_assignment(scores[l], allowed[l])
+                        minlength=L * M)
+    if taken.max() > 1:  # two people want one candidate
+        for l in np.flatnonzero((taken.reshape(L, M) > 1).any(1)):  # noqa
+            match[l] = _optimal_assignment(scores[l], allowed[l])
     return match
 
 
@@ -277,53 +323,59 @@ def group_people(ev: DecodeEvidence, codec,
     N = ev.num_people
     K, M = ev.cand_score.shape
     r = codec.root_index
-    # joint-major state: (K, N, ...) so that a level's joints are rows
-    pred_k = ev.offset_xy.transpose(1, 0, 2)  # (K, N, 2)
-    xy = np.zeros((K, N, 2))
-    hm_score = np.zeros((K, N))
-    from_hm = np.zeros((K, N), bool)
-    match = np.full((K, N), -1, np.intp)
+    plan = tree_plan(codec._limbs, r)
+    L = len(plan.child)
+    # state rows: the child joint of each ordered limb, then the root (row L)
+    joint = np.append(plan.child, r)
+    pred = ev.offset_xy[:, joint].transpose(1, 0, 2)  # (L + 1, N, 2)
     people = np.arange(N)
-    xy[r] = ev.cand_xy[r, :N]
-    hm_score[r] = ev.cand_score[r, :N]
-    from_hm[r] = True
-    match[r] = people
-    cand_ok = (ev.cand_valid & (ev.cand_score >= codec.decode_candidate_thr)
-               )[:, None]  # (K, 1, M)
-    # what does not depend on the assembled parents, for all joints at once
-    d = ev.cand_xy[:, None] - pred_k[:, :, None]  # (K, N, M, 2)
+    xy = np.empty((L + 1, N, 2))
+    hm_score = np.empty((L + 1, N))
+    from_hm = np.empty((L + 1, N), bool)
+    match = np.empty((L + 1, N), np.intp)
+    start_row = np.empty((L + 1, N), np.intp)  # paf_scores row as a parent
+    xy[L] = ev.cand_xy[r, :N]
+    hm_score[L] = ev.cand_score[r, :N]
+    from_hm[L] = True
+    match[L] = start_row[L] = people
+    # what does not depend on the assembled parents, for all limbs at once
+    c = plan.child
+    cand_ok = (ev.cand_valid[c] &
+               (ev.cand_score[c] >= codec.decode_candidate_thr))[:, None]
+    d = ev.cand_xy[c][:, None] - pred[:L, :, None]  # (L, N, M, 2)
     dist = np.sqrt(d[..., 0]**2 + d[..., 1]**2)
     link0, score0 = limb_pair_scores(
-        np.zeros_like(dist), dist, ev.cand_score[:, None],
-        codec.decode_dist_weight, codec.decode_dist_sigma,
-        codec.decode_heat_weight)  # (K, N, M)
-    for lv in codec._limb_levels:
-        p, c = codec._limbs[lv, 0], codec._limbs[lv, 1]
-        start_row = np.where(from_hm[p], match[p], M + people)  # (Lv, N)
-        paf = ev.paf_scores[lv[:, None], start_row]  # (Lv, N, M)
-        pred = pred_k[c]
-        d = pred - xy[p]
+        0., dist, ev.cand_score[c][:, None], codec.decode_dist_weight,
+        codec.decode_dist_sigma, codec.decode_heat_weight)  # (L, N, M)
+    for sl in plan.levels:
+        pr, cc = plan.parent_row[sl], c[sl][:, None]
+        paf = ev.paf_scores[plan.limb[sl][:, None], start_row[pr]]
+        d = pred[sl] - xy[pr]  # the predicted limb, from the assembled parent
         gate = np.maximum(
             codec.decode_gate_px,
             codec.decode_gate_ratio * np.sqrt(d[..., 0]**2 + d[..., 1]**2))
-        allowed = cand_ok[c] & (dist[c] <= gate[..., None])
+        allowed = cand_ok[sl] & (dist[sl] <= gate[..., None])
         if method == 'greedy_paf':
             allowed &= paf >= codec.decode_paf_thr
             m = np.stack([greedy_match(paf[i], allowed[i])
-                          for i in range(len(lv))]).reshape(len(lv), N)
+                          for i in range(len(cc))]).reshape(len(cc), N)
         else:
-            m = assign_limbs(score0[c] + paf, allowed &
-                             (link0[c] + paf >= codec.decode_paf_thr))
+            m = assign_limbs(score0[sl] + paf, allowed &
+                             (link0[sl] + paf >= codec.decode_paf_thr))
         got = m >= 0
         m0 = np.maximum(m, 0)
-        cc = c[:, None]
-        hm_score[c] = np.where(got, ev.cand_score[cc, m0], 0.)
+        hm_score[sl] = np.where(got, ev.cand_score[cc, m0], 0.)
         hm_xy = np.where(got[..., None], ev.cand_xy[cc, m0], 0.)
-        match[c] = m
-        xy[c], from_hm[c] = structured_pose(pred, hm_xy, hm_score[c],
-                                            codec.decode_keypoint_thr)
-    return dict(xy=xy.transpose(1, 0, 2), heatmap_score=hm_score.T,
-                from_heatmap=from_hm.T)
+        match[sl] = m
+        xy[sl], from_hm[sl] = structured_pose(pred[sl], hm_xy, hm_score[sl],
+                                              codec.decode_keypoint_thr)
+        start_row[sl] = np.where(from_hm[sl], m, M + people)
+    out = dict(xy=np.zeros((N, K, 2)), heatmap_score=np.zeros((N, K)),
+               from_heatmap=np.zeros((N, K), bool))
+    out['xy'][:, joint] = xy.transpose(1, 0, 2)
+    out['heatmap_score'][:, joint] = hm_score.T
+    out['from_heatmap'][:, joint] = from_hm.T
+    return out
 
 
 def people_from_evidence(ev: DecodeEvidence, codec,

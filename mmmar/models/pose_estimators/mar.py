@@ -94,7 +94,7 @@ def drop_non_finite(pred: InstanceData, data_sample) -> InstanceData:
     for key in _PERSON_FIELDS:
         if key in pred:
             v = np.asarray(pred.get(key))
-            if v.dtype.kind == 'f':
+            if v.dtype.kind == 'f' and not np.isfinite(v).all():
                 finite &= np.isfinite(v.reshape(n, -1)).all(1)
     reasons[(reasons == '') & ~finite] = 'non-finite network outputs'
     keep = reasons == ''

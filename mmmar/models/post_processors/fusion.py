@@ -61,9 +61,9 @@ REQUIRED = ('keypoints', 'keypoints_rel_depth', 'root_depth_norm', 'log_sigma_re
 
 def _f32(x) -> np.ndarray:
     """A float32 copy with non-finite values (also those beyond float32's
-    range) replaced by 0."""
-    with np.errstate(over='ignore'):
-        a = np.array(x, np.float32)
+    range, a cast that numpy warns about unless told ``np.errstate(
+    over='ignore')``) replaced by 0."""
+    a = np.array(x, np.float32)
     if not np.isfinite(a).all():
         np.nan_to_num(a, copy=False, nan=0., posinf=0., neginf=0.)
     return a
@@ -193,22 +193,23 @@ class MARDepthFusion:
         if bboxes is None:
             bboxes = np.concatenate([uv.min(1), uv.max(1)], axis=1)
 
-        return instance_data(
-            keypoints=_f32(cam),
-            keypoints_2d=_f32(uv),
-            keypoint_scores=_f32(scores_k),
-            keypoint_depths=_f32(zrel),
-            scores=_f32(scores),
-            bbox_scores=_f32(scores),
-            root_depth=_f32(z),
-            depth_reg=_f32(np.where(reg_ok | valid, z_reg, 1.)),
-            depth_geo=_f32(np.where(geo_valid | reg_ok, z_geo, 1.)),
-            sigma_reg=_f32(s_reg),
-            sigma_geo=_f32(s_geo),
-            geo_valid=geo_valid,
-            valid=valid,
-            invalid_reason=reason,
-            bboxes=_f32(np.asarray(bboxes).reshape(N, 4)))
+        with np.errstate(over='ignore'):  # float32 casts of huge values
+            return instance_data(
+                keypoints=_f32(cam),
+                keypoints_2d=_f32(uv),
+                keypoint_scores=_f32(scores_k),
+                keypoint_depths=_f32(zrel),
+                scores=_f32(scores),
+                bbox_scores=_f32(scores),
+                root_depth=_f32(z),
+                depth_reg=_f32(np.where(reg_ok | valid, z_reg, 1.)),
+                depth_geo=_f32(np.where(geo_valid | reg_ok, z_geo, 1.)),
+                sigma_reg=_f32(s_reg),
+                sigma_geo=_f32(s_geo),
+                geo_valid=geo_valid,
+                valid=valid,
+                invalid_reason=reason,
+                bboxes=_f32(np.asarray(bboxes).reshape(N, 4)))
 
     def read_inputs(self, decoded, uv: np.ndarray, f: float) -> tuple:
         """The per-person inputs of :meth:`__call__` as float64 arrays.
