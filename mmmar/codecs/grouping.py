@@ -147,18 +147,7 @@ def assign_limb(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     Returns:
         np.ndarray: (N,) the assigned candidate of each person, or -1.
     """
-    N, M = scores.shape
-    match = np.full(N, -1, dtype=np.intp)
-    if N == 0 or M == 0:
-        return match
-    # no conflict: every person's best allowed candidate is its own
-    s = np.where(allowed, scores, -np.inf)
-    best = s.argmax(1)
-    has = allowed[np.arange(N), best]
-    if np.unique(best[has]).size == has.sum():
-        match[has] = best[has]
-        return match
-    return _optimal_assignment(scores, allowed)
+    return assign_limbs(scores[None], allowed[None])[0]
 
 
 def _optimal_assignment(scores: np.ndarray,
@@ -260,8 +249,11 @@ def assign_limbs(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """:func:`assign_limb` for several limbs at once.
 
     Where no two people of a limb prefer the same candidate, each takes its
-    best allowed one (what :func:`assign_limb` returns then); the limbs with
-    a conflict get its optimal assignment.
+    best allowed one. Where they do, but each of them has no other allowed
+    candidate (a person whose own peak merged with a neighbour's), the
+    candidate goes to the one with the highest score and the others to
+    nobody: optimal, since every other person keeps its best. Otherwise the
+    limb gets the optimal assignment (``linear_sum_assignment``).
 
     Args:
         scores (np.ndarray): (L, N, M) pair scores of L limbs.
@@ -273,15 +265,24 @@ def assign_limbs(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     L, N, M = scores.shape
     if N == 0 or M == 0:
         return np.full((L, N), -1, dtype=np.intp)
-    best = np.where(allowed, scores, -np.inf).argmax(2)
-    has = allowed.reshape(L * N, M)[np.arange(L * N), best.reshape(-1)
-                                    ].reshape(L, N)
+    best = np.where(allowed, scores, -np.inf).argmax(2).reshape(-1)
+    has = allowed.reshape(L * N, M)[np.arange(L * N), best]
     match = np.where(has, best, -1)
-    taken = np.bincount((best + (np.arange(L) * M)[:, None])[has],
-                        minlength=L * M)
-    if taken.max() > 1:  # two people want one candidate
-        for l in np.flatnonzero((taken.reshape(L, M) > 1).any(1)):  # noqa
-            match[l] = _optimal_assignment(scores[l], allowed[l])
+    key = best + np.repeat(np.arange(L) * M, N)  # (limb, candidate)
+    taken = np.bincount(key[has], minlength=L * M)
+    if taken.max() <= 1:
+        return match.reshape(L, N)
+    want = np.flatnonzero(has & (taken[key] > 1))  # people in a conflict
+    if (allowed.reshape(L * N, M)[want].sum(1) == 1).all():
+        top = want[np.lexsort((-scores.reshape(L * N, M)[want, best[want]],
+                               key[want]))]  # by candidate, score desc
+        first = np.ones(len(top), bool)
+        first[1:] = key[top[1:]] != key[top[:-1]]
+        match[top[~first]] = -1
+        return match.reshape(L, N)
+    match = match.reshape(L, N)
+    for l in np.unique(want // N):  # noqa: E741
+        match[l] = _optimal_assignment(scores[l], allowed[l])
     return match
 
 
@@ -300,8 +301,16 @@ def group_people(ev: DecodeEvidence, codec,
     the others are scored (``score`` of :func:`limb_pair_scores`, with
     ``decode_heat_weight``) and assigned by :func:`assign_limb`. Eq. 3
     (:func:`structured_pose`) then picks the heatmap or the offset
-    location. The limbs of one tree level (:func:`limb_levels`) are
-    treated together.
+    location.
+
+    All limbs are treated at once, speculatively: every non-root joint is
+    first guessed as a parent (its candidate nearest to the offset
+    location if within ``decode_gate_px`` and at least
+    ``decode_keypoint_thr``, else the offset location); the limbs whose
+    parent joint then came out otherwise are treated again, until none is
+    left. A limb done with its parent's final joint is final, so the result
+    is that of going down the tree level by level (:func:`limb_levels`:
+    level k is final after k + 1 rounds), in one or two rounds on good maps.
 
     ``method='greedy_paf'`` is the former grouping, kept as the baseline of
     ``tools/analysis_tools/grouping_stress.py``: allowed pairs need a PAF
@@ -322,6 +331,9 @@ def group_people(ev: DecodeEvidence, codec,
                          f"'greedy_paf', got {method!r}")
     N = ev.num_people
     K, M = ev.cand_score.shape
+    if N == 0:
+        return dict(xy=np.zeros((0, K, 2)), heatmap_score=np.zeros((0, K)),
+                    from_heatmap=np.zeros((0, K), bool))
     r = codec.root_index
     plan = tree_plan(codec._limbs, r)
     L = len(plan.child)
@@ -347,29 +359,46 @@ def group_people(ev: DecodeEvidence, codec,
     link0, score0 = limb_pair_scores(
         0., dist, ev.cand_score[c][:, None], codec.decode_dist_weight,
         codec.decode_dist_sigma, codec.decode_heat_weight)  # (L, N, M)
-    for sl in plan.levels:
-        pr, cc = plan.parent_row[sl], c[sl][:, None]
-        paf = ev.paf_scores[plan.limb[sl][:, None], start_row[pr]]
-        d = pred[sl] - xy[pr]  # the predicted limb, from the assembled parent
+    # guess each joint as a parent: its candidate nearest to the offset
+    # location when that one is close and confident, else the offset location
+    near = np.where(cand_ok, dist, np.inf).argmin(2)[..., None]  # (L, N, 1)
+    guess = (np.take_along_axis(dist, near, 2)[..., 0] <= codec.decode_gate_px
+             ) & (ev.cand_score[c[:, None], near[..., 0]] >=
+                  codec.decode_keypoint_thr)
+    start_row[:L] = np.where(guess, near[..., 0], M + people)
+    xy[:L] = np.where(guess[..., None], ev.cand_xy[c[:, None], near[..., 0]],
+                      pred[:L])
+    used = np.full((L, N), -2, np.intp)  # the parent rows a limb was done with
+    todo = np.arange(L)
+    for _ in range(len(plan.levels) + 1):  # level k is final after k + 1
+        pr, cc = plan.parent_row[todo], c[todo][:, None]
+        rows = start_row[pr]
+        paf = ev.paf_scores[plan.limb[todo][:, None], rows]  # (D, N, M)
+        d = pred[todo] - xy[pr]  # the predicted limb, from the parent
         gate = np.maximum(
             codec.decode_gate_px,
             codec.decode_gate_ratio * np.sqrt(d[..., 0]**2 + d[..., 1]**2))
-        allowed = cand_ok[sl] & (dist[sl] <= gate[..., None])
+        allowed = cand_ok[todo] & (dist[todo] <= gate[..., None])
         if method == 'greedy_paf':
             allowed &= paf >= codec.decode_paf_thr
             m = np.stack([greedy_match(paf[i], allowed[i])
                           for i in range(len(cc))]).reshape(len(cc), N)
         else:
-            m = assign_limbs(score0[sl] + paf, allowed &
-                             (link0[sl] + paf >= codec.decode_paf_thr))
+            m = assign_limbs(score0[todo] + paf, allowed &
+                             (link0[todo] + paf >= codec.decode_paf_thr))
         got = m >= 0
         m0 = np.maximum(m, 0)
-        hm_score[sl] = np.where(got, ev.cand_score[cc, m0], 0.)
+        hm_score[todo] = np.where(got, ev.cand_score[cc, m0], 0.)
         hm_xy = np.where(got[..., None], ev.cand_xy[cc, m0], 0.)
-        match[sl] = m
-        xy[sl], from_hm[sl] = structured_pose(pred[sl], hm_xy, hm_score[sl],
-                                              codec.decode_keypoint_thr)
-        start_row[sl] = np.where(from_hm[sl], m, M + people)
+        match[todo] = m
+        xy[todo], from_hm[todo] = structured_pose(
+            pred[todo], hm_xy, hm_score[todo], codec.decode_keypoint_thr)
+        start_row[todo] = np.where(from_hm[todo], m, M + people)
+        used[todo] = rows
+        # again: the limbs whose parent is not what they were done with
+        todo = np.flatnonzero((start_row[plan.parent_row] != used).any(1))
+        if not todo.size:
+            break
     out = dict(xy=np.zeros((N, K, 2)), heatmap_score=np.zeros((N, K)),
                from_heatmap=np.zeros((N, K), bool))
     out['xy'][:, joint] = xy.transpose(1, 0, 2)

@@ -16,7 +16,7 @@ import torch
 
 from mmmar.codecs import MARCodec, assign_limb, evidence_numpy, greedy_match, limb_pair_scores
 from mmmar.codecs.dense_decode import dense_evidence, evidence_to_host
-from mmmar.codecs.grouping import assign_limbs, limb_levels
+from mmmar.codecs.grouping import _optimal_assignment, assign_limbs, limb_levels
 from mmmar.structures.skeleton import ROOT as R
 from mmmar.testing import (make_input, overlap_scenes, panoptic_views, project, roots_separable,
                            round_trip, sample_from_2d, stress_scenes)
@@ -154,6 +154,28 @@ def test_assign_limbs_equals_assign_limb_per_limb():
     levels = limb_levels(_codec(SIZES[0])._limbs)
     assert [lv.tolist() for lv in levels] == [
         [0, 1, 2], [3, 4, 5], [6, 7, 8, 9, 10], [11, 12, 13], [14, 15]]
+
+
+def test_single_choice_conflicts_equal_the_optimal_assignment():
+    """People who want the same candidate and have no other allowed one (a
+    person whose own peak merged with a neighbour's): the best-scoring one
+    takes it, everybody else keeps its best; the same as the optimal
+    assignment (``linear_sum_assignment``), by hand and on random limbs."""
+    scores = np.array([[[2.0, 0.1], [2.2, 0.1], [1.0, 3.0]]])
+    allowed = np.array([[[True, False], [True, False], [True, True]]])
+    assert assign_limbs(scores, allowed).tolist() == [[-1, 0, 1]]
+    rng = np.random.default_rng(2)
+    for trial in range(100):
+        L, N, M = rng.integers(1, 4), rng.integers(2, 7), rng.integers(1, 6)
+        scores = rng.uniform(0.05, 2., (L, N, M))
+        own = rng.integers(0, M, (L, N))  # one allowed candidate each...
+        allowed = np.arange(M) == own[..., None]
+        free = rng.random((L, N)) < 0.3  # ... or several for some people
+        allowed |= free[..., None] & (rng.random((L, N, M)) < 0.5)
+        got = assign_limbs(scores, allowed)
+        for l in range(L):  # noqa: E741
+            ref = _optimal_assignment(scores[l], allowed[l])
+            assert got[l].tolist() == ref.tolist(), (scores[l], allowed[l])
 
 
 def test_host_dense_stages_equal_torch_on_cpu():
