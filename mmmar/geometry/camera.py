@@ -21,6 +21,7 @@ either numpy arrays or torch tensors and return the same type;
 intrinsics (60 degree horizontal field of view).
 """
 import math
+from functools import lru_cache
 from typing import Union
 
 import numpy as np
@@ -61,11 +62,23 @@ def pixel_rays(uv: Tensor, K: Tensor) -> Tensor:
     return x / x[..., 2:3]
 
 
+@lru_cache(maxsize=64)
+def _inverse_3x3(K_bytes: bytes) -> np.ndarray:
+    inv = np.linalg.inv(np.frombuffer(K_bytes, np.float64).reshape(3, 3))
+    inv.setflags(write=False)
+    return inv
+
+
 def pixel_rays_np(uv: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """Numpy twin of :func:`pixel_rays`."""
+    """Numpy twin of :func:`pixel_rays` (the inverse of a single ``K`` is
+    cached: a decode back-projects with the same ``K`` several times)."""
     uv = np.asarray(uv, dtype=np.float64)
+    K = np.asarray(K, dtype=np.float64)
     h = np.concatenate([uv, np.ones_like(uv[..., :1])], axis=-1)
-    x = (np.linalg.inv(np.asarray(K, dtype=np.float64)) @ h[..., None])[..., 0]
+    if K.shape == (3, 3):
+        x = h @ _inverse_3x3(K.tobytes()).T
+    else:
+        x = (np.linalg.inv(K) @ h[..., None])[..., 0]
     return x / x[..., 2:3]
 
 
