@@ -26,7 +26,9 @@
 # does not depend on them; the decode is fed the maps of a perfect network, see there):
 #   - network + decode latency at batch 1, fp32 and fp16, 3 and 20 people;
 #   - throughput at batch 32 (and 1), fp32 and fp16, images/s;
-#   - the decode share, bytes moved to the host, device decode vs the numpy reference.
+#   - the decode share, bytes moved to the host, device decode vs the numpy reference;
+#   - fp32 against float16 on the shipped trained model (small v2 config): keypoint and root
+#     depth differences of the people both find.
 # then the goals of issue 12 (tools/analysis_tools/gpu_goals.py): batch 1 fp16 end to end
 # < 10 ms, >= 300 images/s at batch 32, decode share <= 5 %. Output: the tables on stdout,
 # the raw JSON and the tables in $OUT (the device runner's folder) or work_dirs/gpu_check/.
@@ -106,4 +108,10 @@ if [ "$RUN" = 1 ]; then
   say "goals of issue 12"
   PYTHONPATH="$ROOT" "$PY" tools/analysis_tools/gpu_goals.py "$RESULTS/gpu_bench.json" \
     | tee -a "$RESULTS/gpu_bench.md"
+  say "fp32 against float16 on the shipped trained model (small v2 config, 256x256)"
+  PYTHONPATH="$ROOT" "$PY" tools/analysis_tools/benchmark.py --device cuda --methods mar \
+    --config configs/mar_hrnet-small_synthetic-v2-256x256.py --input-size 256 256 \
+    --people 3 20 --fp16 --warmup 5 --runs 10 --no-decoder-compare \
+    --checkpoint demo/checkpoints/mar_hrnet-small_synthetic-v2-256x256.pth \
+    --out "$RESULTS/gpu_fp16_trained.json" | tee "$RESULTS/gpu_fp16_trained.md"
 fi
