@@ -1,7 +1,8 @@
 """MAR codec (registered in mmpose's ``KEYPOINT_CODECS``) and PAF helpers."""
+from .assignment import assign_limb, assign_limbs
 from .dense_decode import dense_evidence, evidence_to_host
-from .grouping import (DecodeEvidence, assign_limb, group_people, limb_pair_scores,
-                       people_from_evidence, structured_pose)
+from .grouping import (DecodeEvidence, group_people, limb_pair_scores, people_from_evidence,
+                       structured_pose)
 from .mar_codec import MARCodec
 from .paf import draw_pafs, greedy_match, paf_line_scores
 from .reference_decode import evidence_numpy, heatmap_peaks_nms, refine_peaks
@@ -9,6 +10,6 @@ from .reference_decode import evidence_numpy, heatmap_peaks_nms, refine_peaks
 __all__ = [
     'MARCodec', 'heatmap_peaks_nms', 'refine_peaks', 'structured_pose',
     'draw_pafs', 'greedy_match', 'paf_line_scores', 'DecodeEvidence',
-    'assign_limb', 'group_people', 'limb_pair_scores', 'people_from_evidence',
+    'assign_limb', 'assign_limbs', 'group_people', 'limb_pair_scores', 'people_from_evidence',
     'dense_evidence', 'evidence_to_host', 'evidence_numpy'
 ]

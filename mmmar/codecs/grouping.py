@@ -5,9 +5,11 @@ root offsets / depth / sigma maps at the roots, PAF line integrals) produce a
 small :class:`DecodeEvidence` per image, on the maps' device
 (:mod:`mmmar.codecs.dense_decode`) or in numpy (the reference,
 :mod:`mmmar.codecs.reference_decode`). :func:`group_people` walks the
-kinematic tree from the roots, parents first, and for every limb assigns the
-child-joint candidates to the people with :func:`assign_limb`, which uses all
-the evidence the network gives:
+kinematic tree from the roots, parents first (all limbs at once from guessed
+parent joints, then again those whose parent came out otherwise), and for
+every limb assigns the child-joint candidates to the people with
+:func:`~mmmar.codecs.assignment.assign_limb`, which uses all the evidence
+the network gives:
 
 - the PAF line integral from the person's parent joint to the candidate,
 - the distance of the candidate to the position predicted by the person's
@@ -25,9 +27,9 @@ from functools import lru_cache
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from mmmar.geometry import focal_of
+from .assignment import assign_limbs
 from .paf import greedy_match
 
 
@@ -130,55 +132,6 @@ def limb_pair_scores(paf_score: np.ndarray, dist: np.ndarray,
     return link, link + heat_weight * cand_score
 
 
-def assign_limb(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Optimal one-to-one assignment of candidates to people for one limb.
-
-    Maximises the sum of ``scores`` over the assigned pairs, each person
-    getting at most one candidate and each candidate at most one person, with
-    only ``allowed`` pairs (a person may stay without candidate:
-    zero-score dummy columns). Allowed pair scores should be positive, so
-    that any allowed pair is better than none (true for the ``score`` of
-    :func:`limb_pair_scores` where ``link >= decode_paf_thr > 0``).
-
-    Args:
-        scores (np.ndarray): (N, M) pair scores.
-        allowed (np.ndarray): (N, M) bool.
-
-    Returns:
-        np.ndarray: (N,) the assigned candidate of each person, or -1.
-    """
-    return assign_limbs(scores[None], allowed[None])[0]
-
-
-def _optimal_assignment(scores: np.ndarray,
-                        allowed: np.ndarray) -> np.ndarray:
-    """The optimal part of :func:`assign_limb` (``linear_sum_assignment``
-    over the people and candidates that have an allowed pair)."""
-    match = np.full(len(scores), -1, dtype=np.intp)
-    rows = np.flatnonzero(allowed.any(1))
-    cols = np.flatnonzero(allowed.any(0))
-    if rows.size == 0:
-        return match
-    ok = allowed[rows][:, cols]
-    s = scores[rows][:, cols].astype(np.float64)
-    if rows.size == 1 or cols.size == 1:  # trivial: best allowed pair
-        s[~ok] = -np.inf
-        r, c = divmod(int(s.argmax()), cols.size)
-        match[rows[r]] = cols[c]
-        return match
-    # forbidden pairs cost more than leaving the person unmatched (cost 0)
-    R, C = ok.shape
-    big = 1. + 2. * np.abs(s[ok]).max()
-    cost = np.full((R, C + R), big)
-    np.negative(s, out=cost[:, :C], where=ok)
-    np.fill_diagonal(cost[:, C:], 0.)
-    r, c = linear_sum_assignment(cost)
-    keep = c < C
-    keep[keep] = ok[r[keep], c[keep]]
-    match[rows[r[keep]]] = cols[c[keep]]
-    return match
-
-
 def limb_levels(limbs: np.ndarray) -> List[np.ndarray]:
     """The limbs grouped by the depth of their parent joint in the kinematic
     tree (root first): the limbs of one level only need the joints that the
@@ -201,17 +154,18 @@ def limb_levels(limbs: np.ndarray) -> List[np.ndarray]:
 
 
 class TreePlan(NamedTuple):
-    """The order in which :func:`group_people` visits the limbs: level by
-    level (:func:`limb_levels`), each level a contiguous block.
+    """How :func:`group_people` holds a skeleton: one state row per limb,
+    the row of its child joint, in level order (:func:`limb_levels`), then
+    the root.
 
     Attributes:
-        levels (list[slice]): The blocks of the ordered limbs.
-        limb (np.ndarray): (L,) limb index of each ordered limb.
-        child (np.ndarray): (L,) its child joint (state row l).
-        parent_row (np.ndarray): (L,) the state row of its parent joint
+        depth (int): Number of tree levels (rounds that always suffice).
+        limb (np.ndarray): (L,) limb index of each row.
+        child (np.ndarray): (L,) the row's joint (the limb's child).
+        parent_row (np.ndarray): (L,) the row of the limb's parent joint
             (``L`` = the root).
     """
-    levels: List[slice]
+    depth: int
     limb: np.ndarray
     child: np.ndarray
     parent_row: np.ndarray
@@ -226,11 +180,9 @@ def _tree_plan(limbs: Tuple[Tuple[int, int], ...], root: int) -> TreePlan:
     row_of = {int(j): i for i, j in enumerate(child)}
     row_of[int(root)] = len(order)
     parent_row = np.array([row_of[int(j)] for j in arr[order, 0]], np.intp)
-    ends = np.cumsum([len(lv) for lv in levels])
-    blocks = [slice(int(e - len(lv)), int(e)) for e, lv in zip(ends, levels)]
     for x in (order, child, parent_row):
         x.setflags(write=False)
-    return TreePlan(blocks, order, child, parent_row)
+    return TreePlan(len(levels), order, child, parent_row)
 
 
 def tree_plan(limbs: np.ndarray, root: int) -> TreePlan:
@@ -243,47 +195,6 @@ def tree_plan(limbs: np.ndarray, root: int) -> TreePlan:
     """
     key = tuple(map(tuple, np.asarray(limbs, np.intp).reshape(-1, 2).tolist()))
     return _tree_plan(key, int(root))
-
-
-def assign_limbs(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """:func:`assign_limb` for several limbs at once.
-
-    Where no two people of a limb prefer the same candidate, each takes its
-    best allowed one. Where they do, but each of them has no other allowed
-    candidate (a person whose own peak merged with a neighbour's), the
-    candidate goes to the one with the highest score and the others to
-    nobody: optimal, since every other person keeps its best. Otherwise the
-    limb gets the optimal assignment (``linear_sum_assignment``).
-
-    Args:
-        scores (np.ndarray): (L, N, M) pair scores of L limbs.
-        allowed (np.ndarray): (L, N, M) bool.
-
-    Returns:
-        np.ndarray: (L, N) the assigned candidate of each person, or -1.
-    """
-    L, N, M = scores.shape
-    if N == 0 or M == 0:
-        return np.full((L, N), -1, dtype=np.intp)
-    best = np.where(allowed, scores, -np.inf).argmax(2).reshape(-1)
-    has = allowed.reshape(L * N, M)[np.arange(L * N), best]
-    match = np.where(has, best, -1)
-    key = best + np.repeat(np.arange(L) * M, N)  # (limb, candidate)
-    taken = np.bincount(key[has], minlength=L * M)
-    if taken.max() <= 1:
-        return match.reshape(L, N)
-    want = np.flatnonzero(has & (taken[key] > 1))  # people in a conflict
-    if (allowed.reshape(L * N, M)[want].sum(1) == 1).all():
-        top = want[np.lexsort((-scores.reshape(L * N, M)[want, best[want]],
-                               key[want]))]  # by candidate, score desc
-        first = np.ones(len(top), bool)
-        first[1:] = key[top[1:]] != key[top[:-1]]
-        match[top[~first]] = -1
-        return match.reshape(L, N)
-    match = match.reshape(L, N)
-    for l in np.unique(want // N):  # noqa: E741
-        match[l] = _optimal_assignment(scores[l], allowed[l])
-    return match
 
 
 def group_people(ev: DecodeEvidence, codec,
@@ -299,7 +210,7 @@ def group_people(ev: DecodeEvidence, codec,
     joint, ``link`` of :func:`limb_pair_scores` with ``decode_dist_weight``
     and ``decode_dist_sigma``) is below ``decode_paf_thr`` are not allowed;
     the others are scored (``score`` of :func:`limb_pair_scores`, with
-    ``decode_heat_weight``) and assigned by :func:`assign_limb`. Eq. 3
+    ``decode_heat_weight``) and assigned by :func:`~.assignment.assign_limb`. Eq. 3
     (:func:`structured_pose`) then picks the heatmap or the offset
     location.
 
@@ -334,77 +245,113 @@ def group_people(ev: DecodeEvidence, codec,
     if N == 0:
         return dict(xy=np.zeros((0, K, 2)), heatmap_score=np.zeros((0, K)),
                     from_heatmap=np.zeros((0, K), bool))
-    r = codec.root_index
-    plan = tree_plan(codec._limbs, r)
+    plan = tree_plan(codec._limbs, codec.root_index)
+    a = _start_assembly(ev, codec, plan)
     L = len(plan.child)
-    # state rows: the child joint of each ordered limb, then the root (row L)
-    joint = np.append(plan.child, r)
-    pred = ev.offset_xy[:, joint].transpose(1, 0, 2)  # (L + 1, N, 2)
-    people = np.arange(N)
-    xy = np.empty((L + 1, N, 2))
-    hm_score = np.empty((L + 1, N))
-    from_hm = np.empty((L + 1, N), bool)
-    match = np.empty((L + 1, N), np.intp)
-    start_row = np.empty((L + 1, N), np.intp)  # paf_scores row as a parent
-    xy[L] = ev.cand_xy[r, :N]
-    hm_score[L] = ev.cand_score[r, :N]
-    from_hm[L] = True
-    match[L] = start_row[L] = people
-    # what does not depend on the assembled parents, for all limbs at once
-    c = plan.child
+    used = np.full((L, N), -2, np.intp)  # the parent rows a limb was done with
+    todo = np.arange(L)
+    for _ in range(plan.depth + 1):  # level k is final after k + 1 rounds
+        used[todo] = _assemble_limbs(ev, codec, a, todo, method)
+        # again: the limbs whose parent is not what they were done with
+        todo = np.flatnonzero((a.start_row[plan.parent_row] != used).any(1))
+        if not todo.size:
+            break
+    joint = np.append(plan.child, codec.root_index)
+    out = dict(xy=np.zeros((N, K, 2)), heatmap_score=np.zeros((N, K)),
+               from_heatmap=np.zeros((N, K), bool))
+    out['xy'][:, joint] = a.xy.transpose(1, 0, 2)
+    out['heatmap_score'][:, joint] = a.hm_score.T
+    out['from_heatmap'][:, joint] = a.from_hm.T
+    return out
+
+
+class _Assembly(NamedTuple):
+    """:func:`group_people`'s arrays for one image: the state of every row
+    of the :class:`TreePlan` (L + 1, N, ...), and what does not depend on
+    the assembled parents, per limb (L, N, M) or (L, 1, M)."""
+    plan: TreePlan
+    pred: np.ndarray  # (L + 1, N, 2) offset locations of the row's joint
+    xy: np.ndarray  # (L + 1, N, 2) the assembled joint (Eq. 3)
+    hm_score: np.ndarray  # (L + 1, N) matched peak value, 0 where none
+    from_hm: np.ndarray  # (L + 1, N) Eq. 3 chose the heatmap location
+    match: np.ndarray  # (L + 1, N) matched candidate or -1
+    start_row: np.ndarray  # (L + 1, N) paf_scores row of the joint as a parent
+    cand_ok: np.ndarray  # (L, 1, M) usable candidates of the child joint
+    dist: np.ndarray  # (L, N, M) candidate to offset location, heatmap px
+    link0: np.ndarray  # (L, N, M) closeness terms of limb_pair_scores
+    score0: np.ndarray
+
+
+def _start_assembly(ev: DecodeEvidence, codec, plan: TreePlan) -> _Assembly:
+    """The root rows (the people's root peaks), the limb evidence that does
+    not depend on the parents, and every other joint guessed as a parent:
+    its candidate nearest to the offset location if within
+    ``decode_gate_px`` and at least ``decode_keypoint_thr``, else the
+    offset location."""
+    N, M, r = ev.num_people, ev.cand_score.shape[1], codec.root_index
+    L, c, people = len(plan.child), plan.child, np.arange(N)
+    pred = ev.offset_xy[:, np.append(c, r)].transpose(1, 0, 2)
+    a = _Assembly(plan, pred, np.empty((L + 1, N, 2)), np.empty((L + 1, N)),
+                  np.empty((L + 1, N), bool), np.empty((L + 1, N), np.intp),
+                  np.empty((L + 1, N), np.intp),
+                  *_limb_evidence(ev, codec, c, pred[:L]))
+    a.xy[L], a.hm_score[L] = ev.cand_xy[r, :N], ev.cand_score[r, :N]
+    a.from_hm[L] = True
+    a.match[L] = a.start_row[L] = people
+    near = np.where(a.cand_ok, a.dist, np.inf).argmin(2)  # (L, N)
+    guess = (np.take_along_axis(a.dist, near[..., None], 2)[..., 0] <=
+             codec.decode_gate_px) & (ev.cand_score[c[:, None], near] >=
+                                      codec.decode_keypoint_thr)
+    a.start_row[:L] = np.where(guess, near, M + people)
+    a.xy[:L] = np.where(guess[..., None], ev.cand_xy[c[:, None], near],
+                        pred[:L])
+    return a
+
+
+def _limb_evidence(ev: DecodeEvidence, codec, c: np.ndarray,
+                   pred: np.ndarray) -> tuple:
+    """``cand_ok``, ``dist``, ``link0``, ``score0`` of :class:`_Assembly`
+    for the child joints ``c`` (L,) with offset locations ``pred``."""
     cand_ok = (ev.cand_valid[c] &
                (ev.cand_score[c] >= codec.decode_candidate_thr))[:, None]
-    d = ev.cand_xy[c][:, None] - pred[:L, :, None]  # (L, N, M, 2)
+    d = ev.cand_xy[c][:, None] - pred[:, :, None]  # (L, N, M, 2)
     dist = np.sqrt(d[..., 0]**2 + d[..., 1]**2)
     link0, score0 = limb_pair_scores(
         0., dist, ev.cand_score[c][:, None], codec.decode_dist_weight,
-        codec.decode_dist_sigma, codec.decode_heat_weight)  # (L, N, M)
-    # guess each joint as a parent: its candidate nearest to the offset
-    # location when that one is close and confident, else the offset location
-    near = np.where(cand_ok, dist, np.inf).argmin(2)[..., None]  # (L, N, 1)
-    guess = (np.take_along_axis(dist, near, 2)[..., 0] <= codec.decode_gate_px
-             ) & (ev.cand_score[c[:, None], near[..., 0]] >=
-                  codec.decode_keypoint_thr)
-    start_row[:L] = np.where(guess, near[..., 0], M + people)
-    xy[:L] = np.where(guess[..., None], ev.cand_xy[c[:, None], near[..., 0]],
-                      pred[:L])
-    used = np.full((L, N), -2, np.intp)  # the parent rows a limb was done with
-    todo = np.arange(L)
-    for _ in range(len(plan.levels) + 1):  # level k is final after k + 1
-        pr, cc = plan.parent_row[todo], c[todo][:, None]
-        rows = start_row[pr]
-        paf = ev.paf_scores[plan.limb[todo][:, None], rows]  # (D, N, M)
-        d = pred[todo] - xy[pr]  # the predicted limb, from the parent
-        gate = np.maximum(
-            codec.decode_gate_px,
-            codec.decode_gate_ratio * np.sqrt(d[..., 0]**2 + d[..., 1]**2))
-        allowed = cand_ok[todo] & (dist[todo] <= gate[..., None])
-        if method == 'greedy_paf':
-            allowed &= paf >= codec.decode_paf_thr
-            m = np.stack([greedy_match(paf[i], allowed[i])
-                          for i in range(len(cc))]).reshape(len(cc), N)
-        else:
-            m = assign_limbs(score0[todo] + paf, allowed &
-                             (link0[todo] + paf >= codec.decode_paf_thr))
-        got = m >= 0
-        m0 = np.maximum(m, 0)
-        hm_score[todo] = np.where(got, ev.cand_score[cc, m0], 0.)
-        hm_xy = np.where(got[..., None], ev.cand_xy[cc, m0], 0.)
-        match[todo] = m
-        xy[todo], from_hm[todo] = structured_pose(
-            pred[todo], hm_xy, hm_score[todo], codec.decode_keypoint_thr)
-        start_row[todo] = np.where(from_hm[todo], m, M + people)
-        used[todo] = rows
-        # again: the limbs whose parent is not what they were done with
-        todo = np.flatnonzero((start_row[plan.parent_row] != used).any(1))
-        if not todo.size:
-            break
-    out = dict(xy=np.zeros((N, K, 2)), heatmap_score=np.zeros((N, K)),
-               from_heatmap=np.zeros((N, K), bool))
-    out['xy'][:, joint] = xy.transpose(1, 0, 2)
-    out['heatmap_score'][:, joint] = hm_score.T
-    out['from_heatmap'][:, joint] = from_hm.T
-    return out
+        codec.decode_dist_sigma, codec.decode_heat_weight)
+    return cand_ok, dist, link0, score0
+
+
+def _assemble_limbs(ev: DecodeEvidence, codec, a: _Assembly,
+                    todo: np.ndarray, method: str) -> np.ndarray:
+    """Assign the child candidates of the limbs ``todo`` (rows of
+    ``a.plan``) from their parents' current rows, update those rows, and
+    return the parent rows used (D, N)."""
+    plan, N, M = a.plan, ev.num_people, ev.cand_score.shape[1]
+    pr, cc = plan.parent_row[todo], plan.child[todo][:, None]
+    rows = a.start_row[pr]
+    paf = ev.paf_scores[plan.limb[todo][:, None], rows]  # (D, N, M)
+    d = a.pred[todo] - a.xy[pr]  # the predicted limb, from the parent
+    gate = np.maximum(
+        codec.decode_gate_px,
+        codec.decode_gate_ratio * np.sqrt(d[..., 0]**2 + d[..., 1]**2))
+    allowed = a.cand_ok[todo] & (a.dist[todo] <= gate[..., None])
+    if method == 'greedy_paf':
+        allowed &= paf >= codec.decode_paf_thr
+        m = np.stack([greedy_match(paf[i], allowed[i])
+                      for i in range(len(cc))]).reshape(len(cc), N)
+    else:
+        m = assign_limbs(a.score0[todo] + paf, allowed &
+                         (a.link0[todo] + paf >= codec.decode_paf_thr))
+    got = m >= 0
+    m0 = np.maximum(m, 0)
+    a.hm_score[todo] = np.where(got, ev.cand_score[cc, m0], 0.)
+    hm_xy = np.where(got[..., None], ev.cand_xy[cc, m0], 0.)
+    a.match[todo] = m
+    a.xy[todo], a.from_hm[todo] = structured_pose(
+        a.pred[todo], hm_xy, a.hm_score[todo], codec.decode_keypoint_thr)
+    a.start_row[todo] = np.where(a.from_hm[todo], m, M + np.arange(N))
+    return rows
 
 
 def people_from_evidence(ev: DecodeEvidence, codec,

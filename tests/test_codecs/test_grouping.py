@@ -15,8 +15,9 @@ import pytest
 import torch
 
 from mmmar.codecs import MARCodec, assign_limb, evidence_numpy, greedy_match, limb_pair_scores
+from mmmar.codecs.assignment import _optimal_assignment, assign_limbs
 from mmmar.codecs.dense_decode import dense_evidence, evidence_to_host
-from mmmar.codecs.grouping import _optimal_assignment, assign_limbs, limb_levels
+from mmmar.codecs.grouping import limb_levels
 from mmmar.structures.skeleton import ROOT as R
 from mmmar.testing import (make_input, overlap_scenes, panoptic_views, project, roots_separable,
                            round_trip, sample_from_2d, stress_scenes)
