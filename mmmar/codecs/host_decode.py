@@ -164,8 +164,8 @@ def segment_scores_np(pafs: np.ndarray, channel: np.ndarray,
     length = np.sqrt(vec[:, 0]**2 + vec[:, 1]**2)
     unit = (vec / np.maximum(length, MIN_LIMB_LENGTH)[:, None]).astype(
         np.float32)
-    t = _sample_steps(num_samples)  # (P, S) sample pixels, clamped
-    px = np.rint(starts[:, 0:1] + t * vec[:, 0:1])
+    t = _sample_steps(num_samples)
+    px = np.rint(starts[:, 0:1] + t * vec[:, 0:1])  # (P, S) sample pixels
     py = np.rint(starts[:, 1:2] + t * vec[:, 1:2])
     np.clip(px, 0, w - 1, out=px)
     np.clip(py, 0, h - 1, out=py)

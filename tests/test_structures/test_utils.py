@@ -1,5 +1,7 @@
-"""``mmmar.structures.utils.to_numpy``: tensors / arrays / None as numpy."""
+"""``mmmar.structures.utils``: ``to_numpy`` (tensors / arrays / None as numpy) and
+``instance_data``."""
 import numpy as np
+import pytest
 import torch
 
 from mmmar.structures.utils import to_numpy
@@ -40,3 +42,22 @@ def test_half_and_bfloat16():
     d = torch.tensor(vals, dtype=torch.float64)
     assert to_numpy(d).dtype == np.float64
     assert to_numpy(d, float32=True).dtype == np.float32
+
+
+def test_instance_data_equals_mmengine_construction():
+    """``instance_data`` gives what ``InstanceData(**fields)`` gives, and names the fields
+    whose length differs instead of building a broken object."""
+    from mmengine.structures import InstanceData
+
+    from mmmar.structures.utils import instance_data
+    rng = np.random.default_rng(0)
+    fields = dict(keypoints=rng.random((3, 17, 3)), scores=rng.random(3),
+                  reason=np.array(['', 'x', '']))
+    got, want = instance_data(**fields), InstanceData(**fields)
+    assert len(got) == len(want) == 3 and sorted(got.keys()) == sorted(want.keys())
+    for k in want.keys():
+        np.testing.assert_array_equal(got.get(k), want.get(k))
+    np.testing.assert_array_equal(got[1].scores, want[1].scores)  # indexing works
+    assert len(instance_data()) == 0
+    with pytest.raises(ValueError, match=r"length 3 .*'keypoints'.*'scores': 2"):
+        instance_data(keypoints=fields['keypoints'], scores=fields['scores'][:2])
