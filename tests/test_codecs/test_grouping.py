@@ -216,6 +216,38 @@ def test_host_dense_stages_equal_torch_on_cpu():
         dense_evidence(*args, impl='numpy')
 
 
+def test_sparse_peaks_equal_max_pool_nms():
+    """The sparse peak search (numpy twin and torch) finds exactly the
+    max-pool NMS peaks above each channel's threshold, in the same order, on
+    random maps with plateaus (ties), NaN pixels, maps of one row or column
+    and pixels above threshold on both sides of a row end."""
+    from mmmar.codecs.dense_decode import _peaks_dense, _peaks_sparse
+    from mmmar.codecs.host_decode import peaks_sparse_np
+    rng = np.random.default_rng(3)
+    for trial in range(300):
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)),
+                 int(rng.integers(1, 9)), int(rng.integers(1, 11)))
+        maps = rng.random(shape).astype(np.float32)
+        if trial % 3 == 0:
+            maps = np.round(maps * 4) / 4  # plateaus
+        if trial % 5 == 0:
+            maps.reshape(-1)[rng.integers(maps.size)] = np.nan
+        thr = (rng.random(shape[1]) * 0.6).astype(np.float32)
+        kernel = (3, 5)[trial % 2]
+        index, valid = _peaks_dense(torch.from_numpy(maps), torch.from_numpy(thr),
+                                    kernel, maps[0, 0].size)
+        num = int(valid.sum(-1).max())
+        want_i, want_v = index[..., :num].numpy(), valid[..., :num].numpy()
+        got = [peaks_sparse_np(maps, thr, kernel, 100),
+               [t.numpy() for t in _peaks_sparse(torch.from_numpy(maps),
+                                                 torch.from_numpy(thr),
+                                                 kernel, 100)]]
+        for got_i, got_v in got:
+            np.testing.assert_array_equal(got_v, want_v, err_msg=str(trial))
+            np.testing.assert_array_equal(np.where(got_v, got_i, -1),
+                                          np.where(want_v, want_i, -1))
+
+
 def _perfect_maps(codec, inp):
     enc = codec.encode(**inp)
     return enc, {k: torch.from_numpy(enc[k])[None] for k in
