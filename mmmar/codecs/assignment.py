@@ -20,7 +20,8 @@ def assign_limb(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     only ``allowed`` pairs (a person may stay without candidate:
     zero-score dummy columns). Allowed pair scores should be positive, so
     that any allowed pair is better than none (true for the ``score`` of
-    :func:`limb_pair_scores` where ``link >= decode_paf_thr > 0``).
+    :func:`~mmmar.codecs.grouping.limb_pair_scores` where
+    ``link >= decode_paf_thr > 0``).
 
     Args:
         scores (np.ndarray): (N, M) pair scores.
