@@ -23,7 +23,6 @@ the network gives:
 :func:`people_from_evidence` turns the grouping into the codec's per-person
 result arrays (Eq. 3 structured pose, relative depths, root depth).
 """
-from functools import lru_cache
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
@@ -135,8 +134,8 @@ def limb_pair_scores(paf_score: np.ndarray, dist: np.ndarray,
 def limb_levels(limbs: np.ndarray) -> List[np.ndarray]:
     """The limbs grouped by the depth of their parent joint in the kinematic
     tree (root first): the limbs of one level only need the joints that the
-    previous levels assembled, so :func:`group_people` treats each level at
-    once.
+    previous levels assembled (:class:`TreePlan`: the depth bounds the
+    rounds of :func:`group_people`).
 
     Args:
         limbs (np.ndarray): (L, 2) (parent, child), parents first.
@@ -171,8 +170,14 @@ class TreePlan(NamedTuple):
     parent_row: np.ndarray
 
 
-@lru_cache(maxsize=16)
-def _tree_plan(limbs: Tuple[Tuple[int, int], ...], root: int) -> TreePlan:
+def tree_plan(limbs: np.ndarray, root: int) -> TreePlan:
+    """The :class:`TreePlan` of a skeleton (``MARCodec`` builds it once).
+
+    Args:
+        limbs (np.ndarray): (L, 2) (parent, child), parents first, a tree
+            from ``root``.
+        root (int): The root joint.
+    """
     arr = np.asarray(limbs, np.intp).reshape(-1, 2)
     levels = limb_levels(arr)
     order = np.concatenate(levels) if levels else np.zeros(0, np.intp)
@@ -180,21 +185,7 @@ def _tree_plan(limbs: Tuple[Tuple[int, int], ...], root: int) -> TreePlan:
     row_of = {int(j): i for i, j in enumerate(child)}
     row_of[int(root)] = len(order)
     parent_row = np.array([row_of[int(j)] for j in arr[order, 0]], np.intp)
-    for x in (order, child, parent_row):
-        x.setflags(write=False)
     return TreePlan(len(levels), order, child, parent_row)
-
-
-def tree_plan(limbs: np.ndarray, root: int) -> TreePlan:
-    """The :class:`TreePlan` of a skeleton (cached).
-
-    Args:
-        limbs (np.ndarray): (L, 2) (parent, child), parents first, a tree
-            from ``root``.
-        root (int): The root joint.
-    """
-    key = tuple(map(tuple, np.asarray(limbs, np.intp).reshape(-1, 2).tolist()))
-    return _tree_plan(key, int(root))
 
 
 def group_people(ev: DecodeEvidence, codec,
@@ -245,7 +236,7 @@ def group_people(ev: DecodeEvidence, codec,
     if N == 0:
         return dict(xy=np.zeros((0, K, 2)), heatmap_score=np.zeros((0, K)),
                     from_heatmap=np.zeros((0, K), bool))
-    plan = tree_plan(codec._limbs, codec.root_index)
+    plan = codec._tree
     a = _start_assembly(ev, codec, plan)
     L = len(plan.child)
     used = np.full((L, N), -2, np.intp)  # the parent rows a limb was done with

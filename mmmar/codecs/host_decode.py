@@ -139,7 +139,7 @@ def gate_bounds_np(offset_xy: np.ndarray, root_xy: np.ndarray,
     r = codec.root_index
     d = root_xy - offset_xy[:, :, r]
     G[..., r] = np.sqrt(d[..., 0]**2 + d[..., 1]**2)
-    for _ in codec._limb_levels:  # one tree level per round
+    for _ in range(codec._tree.depth):  # one tree level per round
         G[..., c] = np.maximum(codec.decode_gate_ratio * (length + G[..., p]),
                                codec.decode_gate_px)
     return G + GATE_SLACK

@@ -9,7 +9,7 @@ from mmpose.registry import KEYPOINT_CODECS
 from mmmar.structures import skeleton
 from mmmar.structures.utils import to_numpy
 from .dense_decode import ROOT_MAPS, dense_evidence, evidence_to_host, transferred_bytes
-from .grouping import limb_levels, people_from_evidence
+from .grouping import people_from_evidence, tree_plan
 from .paf import draw_pafs, limb_index
 from .reference_decode import evidence_numpy
 from .targets import ROOT_TARGETS, gaussian_heatmaps, heatmap_mask, root_targets
@@ -213,8 +213,8 @@ class MARCodec(BaseKeypointCodec):
         self.scale_factor = (np.asarray(self.input_size, dtype=np.float64) /
                              np.asarray(self.heatmap_size, dtype=np.float64))
         self._limbs = limb_index(self.limbs)
-        #: limb indices per kinematic-tree level (:func:`limb_levels`)
-        self._limb_levels = limb_levels(self._limbs)
+        #: the skeleton as the grouping walks it (:func:`tree_plan`)
+        self._tree = tree_plan(self._limbs, self.root_index)
 
     # ------------------------------------------------------------------
     # encode

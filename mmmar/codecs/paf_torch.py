@@ -87,7 +87,7 @@ def gate_bounds(offset_xy: Tensor, root_xy: Tensor, codec) -> Tensor:
                     device=offset_xy.device)
     G[..., codec.root_index] = (root_xy.to(offset_xy.dtype) -
                                 offset_xy[:, :, codec.root_index]).norm(dim=-1)
-    for _ in codec._limb_levels:  # one tree level per round
+    for _ in range(codec._tree.depth):  # one tree level per round
         G[..., c] = (codec.decode_gate_ratio * (length + G[..., p])).clamp(
             min=codec.decode_gate_px)
     return G + GATE_SLACK

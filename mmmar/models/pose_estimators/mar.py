@@ -109,10 +109,10 @@ def drop_non_finite(pred: InstanceData, data_sample) -> InstanceData:
             logger='current', level=30)
     if not keep.any():
         return empty_predictions(_num_joints(pred))
-    return instance_data(**{
-        key: np.asarray(pred.get(key))[keep] if not keep.all() else pred.get(key)
-        for key in _PERSON_FIELDS if key in pred
-    })
+    fields = {key: pred.get(key) for key in _PERSON_FIELDS if key in pred}
+    if not keep.all():
+        fields = {key: np.asarray(v)[keep] for key, v in fields.items()}
+    return instance_data(**fields)
 
 
 def _num_joints(pred: InstanceData) -> int:
