@@ -62,6 +62,10 @@ def parse_args(argv=None):
         '--batch-size', type=int, default=None,
         help='images per test batch (default: the config\'s test_dataloader); the '
         'results are those of batch size 1')
+    parser.add_argument(
+        '--no-baselines', action='store_true',
+        help='do not print the mean-pose guess and the perfect-map ceiling beside a '
+        'MuPoTS-protocol result (tools/analysis_tools/baselines.py)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -122,9 +126,10 @@ class PrintTable1Hook(Hook):
 
     def __init__(self, out=None):
         self.out = out
+        self.enabled = True  # off for the baselines' own test passes
 
     def after_test_epoch(self, runner, metrics=None):
-        if metrics is None:
+        if metrics is None or not self.enabled:
             return
         if self.out:
             mmengine.dump(metrics, self.out)
@@ -132,6 +137,24 @@ class PrintTable1Hook(Hook):
             from mmmar.evaluation.functional import format_table1
             table = format_table1(metrics, dataset=data_source_of_test_set(runner))
             runner.logger.info('\n' + table)
+
+
+def print_baselines(runner, cfg, metrics):
+    """Print the model's row beside the mean-pose guess and the perfect-map ceiling
+    (:mod:`tools.analysis_tools.baselines`); returns them as ``baseline/...`` and
+    ``ceiling/...`` metrics."""
+    from tools.analysis_tools.baselines import baseline_rows, format_rows
+    rows = baseline_rows(runner, cfg)
+    table = format_rows([('model', metrics)] + [r for r in rows if 'error' not in r[1]])
+    notes = [f'{name}: not computed ({m["error"]})' for name, m in rows if 'error' in m]
+    runner.logger.info('\nThe model beside a trivial guess (true people and roots, the '
+                       'training mean pose) and the codec\'s ceiling (ground truth encoded and '
+                       'decoded):\n' + table + ''.join('\n' + n for n in notes))
+    out = {}
+    for prefix, (_, m) in zip(('baseline', 'ceiling'), rows):
+        out.update({f'{prefix}/{k.split("/", 1)[-1]}': v for k, v in m.items()
+                    if isinstance(v, (int, float))})
+    return out
 
 
 def main(argv=None):
@@ -143,8 +166,14 @@ def main(argv=None):
     prepare_runner_config(cfg, args.launcher, args.cfg_options)
 
     runner = Runner.from_cfg(cfg)
-    runner.register_hook(PrintTable1Hook(args.out), 'LOWEST')
+    table1 = PrintTable1Hook(args.out)
+    runner.register_hook(table1, 'LOWEST')
     metrics = runner.test()
+    if not args.no_baselines and any(k.startswith('mupots/') for k in metrics or {}):
+        table1.enabled = False
+        metrics = dict(metrics, **print_baselines(runner, cfg, metrics))
+        if args.out:
+            mmengine.dump(metrics, args.out)
     from mmmar.utils import finalize_process_group
     finalize_process_group()
     return metrics

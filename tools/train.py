@@ -30,7 +30,8 @@ def parse_args(argv=None):
         '--amp',
         action='store_true',
         default=False,
-        help='enable automatic-mixed-precision training')
+        help='mixed precision: float16 with loss scaling (mmengine AmpOptimWrapper) on a '
+        'GPU, bfloat16 autocast (AutocastOptimWrapper) on a CPU')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -64,6 +65,27 @@ def parse_args(argv=None):
     return args
 
 
+def set_amp(cfg):
+    """``--amp``: mmengine's ``AmpOptimWrapper`` (float16, dynamic loss scale) where CUDA is
+    available, else mmmar's ``AutocastOptimWrapper`` (bfloat16 autocast, no scaling: CPUs
+    with AVX-512 BF16 train the small model about 2x faster)."""
+    import torch
+    from mmengine.optim import AmpOptimWrapper, OptimWrapper
+    optim_wrapper = cfg.optim_wrapper.get('type', OptimWrapper)
+    allowed = (OptimWrapper, AmpOptimWrapper, 'OptimWrapper', 'AmpOptimWrapper',
+               'AutocastOptimWrapper')
+    assert optim_wrapper in allowed, \
+        f'`--amp` is not supported by optimizer wrapper `{optim_wrapper}`'
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.pop('dtype', None)
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+        cfg.optim_wrapper.pop('loss_scale', None)
+        cfg.optim_wrapper.dtype = 'bfloat16'
+
+
 def merge_args(cfg, args):
     """Merge CLI arguments into the config."""
     if args.no_validate:
@@ -80,13 +102,7 @@ def merge_args(cfg, args):
                                 osp.splitext(osp.basename(args.config))[0])
 
     if args.amp is True:
-        from mmengine.optim import AmpOptimWrapper, OptimWrapper
-        optim_wrapper = cfg.optim_wrapper.get('type', OptimWrapper)
-        assert optim_wrapper in (OptimWrapper, AmpOptimWrapper,
-                                 'OptimWrapper', 'AmpOptimWrapper'), \
-            f'`--amp` is not supported by optimizer wrapper `{optim_wrapper}`'
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        set_amp(cfg)
 
     if args.resume == 'auto':
         cfg.resume = True

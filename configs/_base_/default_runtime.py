@@ -4,7 +4,7 @@ default_scope = 'mmpose'
 # mmmar registers its components into mmpose's registries when these modules are imported.
 custom_imports = dict(
     imports=[
-        'mmmar.utils', 'mmmar.codecs', 'mmmar.models', 'mmmar.datasets',
+        'mmmar.utils', 'mmmar.codecs', 'mmmar.models', 'mmmar.datasets', 'mmmar.engine',
         'mmmar.evaluation', 'mmmar.visualization', 'mmmar.apis'
     ],
     allow_failed_imports=False)

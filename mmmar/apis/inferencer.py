@@ -42,6 +42,7 @@ from mmpose.registry import INFERENCERS
 from mmpose.structures import PoseDataSample
 
 from mmmar.structures.cam_param import cam_param_from_K
+from .domain import synthetic_only_warning, training_data_of
 from .inputs import InputType, MARInputError, inputs_to_list, read_input, report_failed_inputs
 from .intrinsics import (DEFAULT_FOV_DEG, is_per_image_intrinsics, parse_intrinsics,
                          resolve_intrinsics)
@@ -181,6 +182,8 @@ class MARInferencer(Pose2DInferencer):
         the MuPoTS-3D joint set."""
         from mmengine.runner.checkpoint import _load_checkpoint_to_model
         meta = None
+        self.training_data = training_data_of(checkpoint)
+        self._domain_warned = False
         if checkpoint is not None:
             _load_checkpoint_to_model(model, checkpoint)
             meta = checkpoint.get('meta', {}).get('dataset_meta')
@@ -241,6 +244,16 @@ class MARInferencer(Pose2DInferencer):
         img, path = read_input(input, index)
         return [self._pipeline_one(img, path,
                                    intrinsics if intrinsics is not None else cam_param)]
+
+    def _warn_domain_once(self, input) -> None:
+        """Warn (once per inferencer) when a model trained on synthetic data only
+        (:func:`~mmmar.apis.domain.synthetic_only_warning`) gets another kind of input."""
+        if getattr(self, '_domain_warned', True):
+            return
+        message = synthetic_only_warning(getattr(self, 'training_data', None), input)
+        if message:
+            self._domain_warned = True
+            print_log(f'MARInferencer: {message}', logger='current', level=logging.WARNING)
 
     def _pipeline_one(self, img: np.ndarray, path: str, intrinsics: Any) -> dict:
         """The test pipeline's packed data of one image with its ``cam_param`` (the ``K`` of
@@ -371,6 +384,7 @@ class MARInferencer(Pose2DInferencer):
                 yield from predict(pending)  # keep the input order
                 yield self._skip_input(e)
                 continue
+            self._warn_domain_once(item)
             pending.append((img, self._pipeline_one(img, path, intrinsics)))
             if len(pending) >= batch_size:
                 yield from predict(pending)

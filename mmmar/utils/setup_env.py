@@ -20,6 +20,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
 
     import mmmar.codecs  # noqa: F401
     import mmmar.datasets  # noqa: F401
+    import mmmar.engine  # noqa: F401
     import mmmar.evaluation  # noqa: F401
     import mmmar.models  # noqa: F401
     try:

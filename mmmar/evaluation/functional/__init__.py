@@ -6,6 +6,7 @@ Score arrays from any method::
     res = evaluate_mupots(gt_frames, pred_frames)   # see evaluate_mupots.__doc__
     print(format_table1(res))
 """
+from .baselines import mean_pose_baseline, mean_pose_guess, mean_relative_pose
 from .dump import (DUMP_FORMAT, DUMP_VERSION, check_record, dump_predictions, load_predictions,
                    predictions_to_frames)
 from .h36m_eval import evaluate_h36m, select_single_person
@@ -26,5 +27,6 @@ __all__ = [
     'select_single_person', 'EVAL_PARENTS', 'EVAL_TRAVERSAL', 'MATCH_JOINTS', 'MATCH_THR',
     'PCK_THR', 'ROOT_THR', 'PCOD_THR', 'AUC_THRESHOLDS', 'MISSED_VALUE', 'TABLE1_KEYS',
     'PUBLISHED_TABLE1', 'DUMP_FORMAT', 'DUMP_VERSION', 'univ_key', 'UNIV_KEYS',
-    'published_rows', 'is_mupots3d'
+    'published_rows', 'is_mupots3d', 'mean_pose_baseline', 'mean_pose_guess',
+    'mean_relative_pose'
 ]
