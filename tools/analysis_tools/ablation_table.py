@@ -48,7 +48,10 @@ def root_depth_error(dump_file, ann_file, root=14):
     return (float(np.mean(errs)) if errs else None), len(errs)
 
 
-def run_row(config, checkpoint, cfg_options, work_dir):
+def run_row(config, checkpoint, cfg_options, work_dir, baselines=False):
+    """One row's metrics (and, with ``baselines``, the mean-pose guess and the perfect-map
+    ceiling on the same split, :mod:`tools.analysis_tools.baselines`, under
+    ``'baselines'``)."""
     from mmengine.config import Config
     from mmengine.runner import Runner
 
@@ -62,8 +65,13 @@ def run_row(config, checkpoint, cfg_options, work_dir):
     dump = osp.join(work_dir, 'preds.json')
     cfg.test_evaluator = [dict(type='MuPoTSMetric'),
                           dict(type='MARDumpPredictions', out_file_path=dump)]
-    metrics = Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
     out = {k.split('/', 1)[-1]: v for k, v in metrics.items()}
+    if baselines:
+        from tools.analysis_tools.baselines import baseline_rows
+        out['baselines'] = [(name, {k.split('/', 1)[-1]: v for k, v in m.items()})
+                            for name, m in baseline_rows(runner, cfg)]
     ds = cfg.test_dataloader.dataset
     ann = osp.join(ds.data_root, ds.ann_file)
     out['root_err_mm'], out['root_n'] = root_depth_error(dump, ann)
@@ -80,6 +88,9 @@ def main(argv=None):
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                    help='key=value config overrides for every row (as tools/test.py)')
     p.add_argument('--out', default=None, help='also write the rows as JSON here')
+    p.add_argument('--no-baselines', action='store_true',
+                   help='leave out the mean-pose guess and the perfect-map ceiling (computed '
+                   'with the first row\'s config on the same split)')
     p.add_argument('--work-dir', default='work_dirs/ablation_table',
                    help='one sub-folder per row (logs, dumped predictions)')
     args = p.parse_args(argv)
@@ -87,15 +98,21 @@ def main(argv=None):
     register_all_modules()
     options = args.cfg_options
     table, results = [], {}
-    for row in args.rows:
+    baselines = []
+    for i, row in enumerate(args.rows):
         label, spec = row.split('=', 1)
         config, checkpoint = spec.split('::')
         row_dir = osp.join(args.work_dir, ''.join(c if c.isalnum() else '_' for c in label))
-        res = run_row(config, checkpoint, options, row_dir)
+        res = run_row(config, checkpoint, options, row_dir,
+                      baselines=i == 0 and not args.no_baselines)
+        baselines = res.pop('baselines', baselines)
         results[label] = dict(res, config=config, checkpoint=checkpoint)
         table.append(f'| {label} | ' + ' | '.join(fmt(res.get(c)) for c in COLUMNS) +
                      f' | {fmt(res["root_err_mm"])} |')
         print(table[-1], flush=True)
+    for name, res in baselines:
+        results[name] = res
+        table.append(f'| {name} | ' + ' | '.join(fmt(res.get(c)) for c in COLUMNS) + ' | |')
     head = '| row | ' + ' | '.join(COLUMNS) + ' | root depth err (mm) |'
     print('\n'.join([head, '|' + '---|' * (len(COLUMNS) + 2)] + table))
     if args.out:
