@@ -6,6 +6,7 @@ import os.path as osp
 
 import pytest
 
+from mmmar.evaluation.functional import load_mupots_gt, mean_pose_baseline
 from .conftest import HEATMAP_SIZE, INPUT_SIZE, MAX_ITERS, python_exe, run_tool
 
 KEYS = ('PCK_rel_all', 'PCK_abs_all', 'PCK_root_all', 'PCOD_all', 'PCK_rel_matched',
@@ -30,6 +31,18 @@ def test_test_tool_dump_and_offline_rescoring(tiny_setup, single_run, tmp_path):
 
     metrics = json.load(open(out))
     assert all(f'mupots/{k}' in metrics or k.endswith('matched') for k in KEYS)
+
+    # beside the model: the mean-pose guess (= the functional baseline on the two splits)
+    # and the codec's ceiling, printed and saved in --out
+    assert 'mean-pose guess' in proc.stdout and 'perfect maps (ceiling)' in proc.stdout
+    gt_file = osp.join(tiny_setup['data_root'], 'annotations', 'synthetic_test.json')
+    train_file = osp.join(tiny_setup['data_root'], 'annotations', 'synthetic_train.json')
+    ref = mean_pose_baseline(load_mupots_gt(train_file)[0], load_mupots_gt(gt_file)[0])
+    for k in KEYS + ('MPJPE_rel', ):
+        assert metrics[f'baseline/{k}'] == pytest.approx(ref[k]), k
+    assert metrics['baseline/PCK_root_all'] == pytest.approx(100)
+    # an almost untrained network is far below what perfect maps give
+    assert metrics['ceiling/PCK_rel_all'] > metrics['mupots/PCK_rel_all'] + 20
 
     preds = json.load(open(dump))
     gt_file = osp.join(tiny_setup['data_root'], 'annotations', 'synthetic_test.json')

@@ -20,9 +20,10 @@ if __name__ == '__main__':  # a Python without numpy re-runs under the project's
     from tools.project_python import ensure_project_python
     ensure_project_python(('numpy', ))
 
-from mmmar.evaluation.functional import (evaluate_mupots, format_joint_table,  # noqa: E402
-                                         format_sequence_table, format_table1, load_mupots_gt,
-                                         load_predictions, predictions_to_frames, to_jsonable)
+from mmmar.evaluation.functional import (TABLE1_KEYS, evaluate_mupots,  # noqa: E402
+                                         format_joint_table, format_sequence_table, format_table1,
+                                         keypoint_ap_2d, load_mupots_gt, load_predictions,
+                                         mean_pose_baseline, predictions_to_frames, to_jsonable)
 
 
 def parse_args(argv=None):
@@ -35,6 +36,11 @@ def parse_args(argv=None):
                    help='score against keypoints_cam even where keypoints_univ exists')
     p.add_argument('--missing', choices=['empty', 'error'], default='empty',
                    help='GT frames without a prediction: all missed (default) or error')
+    p.add_argument('--train-gt', default=None,
+                   help='the training split (MuPoTS JSON): also print the mean-pose guess '
+                   '(true people and roots, the training mean pose) beside our row')
+    p.add_argument('--keypoint-ap', action='store_true',
+                   help='also print the COCO keypoint AP of the 2D joints (xtcocotools)')
     p.add_argument('--out', help='write the full report (JSON) here')
     p.add_argument('--name', default='ours', help='row label of our results')
     p.add_argument('--dataset', default=None,
@@ -70,6 +76,22 @@ def main(argv=None):
     print(format_joint_table(res))
     print()
     print(format_table1(res, name=args.name, dataset=args.dataset or dataset_of_gt(args.gt)))
+    if args.train_gt:
+        base = mean_pose_baseline(load_mupots_gt(args.train_gt, not args.use_cam)[0], gt_frames,
+                                  rescale_bones=not args.no_rescale)
+        res['mean_pose_guess'] = {k: v for k, v in base.items() if not isinstance(v, dict)}
+        print('\nbeside a trivial guess (true people and roots, the mean pose of --train-gt; '
+              'the perfect-map ceiling needs the codec: tools/analysis_tools/baselines.py):')
+        print(format_table1({**{f'guess/{k}': v for k, v in base.items()}},
+                            published={args.name: [res[k] for k in TABLE1_KEYS]},
+                            name='mean-pose guess', dataset='synthetic'))
+        print(f'MPJPE_rel: {args.name} {res["MPJPE_rel"]:.1f} mm, mean-pose guess '
+              f'{base["MPJPE_rel"]:.1f} mm')
+    if args.keypoint_ap:
+        with open(args.gt) as f:
+            res['keypoint_ap_2d'] = keypoint_ap_2d(json.load(f), records)
+        print('COCO keypoint AP of the 2D joints (OKS, MuPoTS sigmas): ' + ', '.join(
+            f'{k} {v:.1f}' for k, v in res['keypoint_ap_2d'].items() if k[:2] in ('AP', 'AR')))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:

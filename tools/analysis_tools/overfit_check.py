@@ -19,6 +19,8 @@ from mmengine.config import DictAction
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, ROOT)
+from tools.analysis_tools.baselines import (no_aug_pipeline, perfect_map_predictions,  # noqa: E402
+                                            target_maps)
 
 DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'mar_hrnet-small_synthetic-256x256.py')
 #: The images (v1 synthetic set at 256 px, up to 6 people) the check overfits.
@@ -48,19 +50,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def no_aug_pipeline(cfg):
-    """The config's train pipeline with neutral augmentation (no scale/rot/shift/flip)."""
-    pipe = []
-    for t in cfg.get('train_pipeline', cfg.train_dataloader.dataset.pipeline):
-        t = dict(t)
-        if t['type'] == 'MARRandomAffine':
-            t.update(scale_prob=0., rotate_prob=0., shift_prob=0.)
-        if t['type'] == 'MARRandomFlip':
-            continue
-        pipe.append(t)
-    return pipe
-
-
 def build_cfg(args, data_dir):
     from mmengine.config import Config
 
@@ -75,7 +64,8 @@ def build_cfg(args, data_dir):
         cfg[key].dataset.ann_file = ann
         cfg[key].num_workers = 0
         cfg[key].persistent_workers = False
-    cfg.train_pipeline = no_aug_pipeline(cfg)
+    cfg.train_pipeline = no_aug_pipeline(cfg.get('train_pipeline',
+                                                 cfg.train_dataloader.dataset.pipeline))
     cfg.train_dataloader.dataset.pipeline = cfg.train_pipeline
     cfg.train_dataloader.batch_size = args.batch_size
     # a few images: repeat them so that the iterator is not restarted every iteration
@@ -95,32 +85,6 @@ def build_cfg(args, data_dir):
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.test_evaluator = dict(type='MuPoTSMetric')
     return sync_config(cfg, args.cfg_options)
-
-
-def use_perfect_maps(runner):
-    """Make the model predict from the training targets (no augmentation) of each test image
-    instead of its network outputs. The regression depth target is exact, so the sigmas say
-    so (log sigma_reg at the lower clip, log sigma_geo 0): Eq. 12 then keeps Z_reg."""
-    import torch
-
-    from mmmar.models.utils.ops import stack_targets
-    head = runner.model.head
-    train_set = runner.train_dataloader.dataset.dataset  # inside the RepeatDataset
-    keys = ('heatmaps', 'pafs', 'offsets', 'root_depth')
-    maps = {}
-    for i in range(len(train_set)):
-        ds = train_set[i]['data_samples']
-        maps[int(ds.metainfo['img_id'])] = {
-            k: v[0] for k, v in stack_targets([ds], keys, ()).items()}
-
-    def predict(feats, batch_data_samples, test_cfg={}):
-        out = {k: torch.stack([maps[int(d.metainfo['img_id'])][k] for d in batch_data_samples])
-               for k in keys}
-        zeros = torch.zeros_like(out['root_depth'])
-        out.update(log_sigma_reg=zeros + head.log_sigma_range[0], log_sigma_geo=zeros)
-        return head.predict_from_outputs(out, batch_data_samples, test_cfg)
-
-    head.predict = predict
 
 
 def depth_table(model, dataloader, ann_file):
@@ -183,8 +147,9 @@ def main(argv=None):
     rows, n_gt = ([], 0) if args.perfect_maps else depth_table(
         runner.model, runner.test_dataloader, ann_file)
     # the ceiling: the same images decoded from their own training targets
-    use_perfect_maps(runner)
-    ceiling = runner.test()
+    maps = target_maps(runner.train_dataloader.dataset.dataset)  # inside the RepeatDataset
+    with perfect_map_predictions(runner.model.head, maps):
+        ceiling = runner.test()
     what = 'no training' if args.perfect_maps else f'{args.iters} iterations in {train_s:.0f} s'
     print(f'\n[overfit] {what} on {args.num_images} images (MuPoTS protocol on the same '
           'images; "perfect maps" = decoded from their own training targets, the most a '

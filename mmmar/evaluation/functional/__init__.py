@@ -10,6 +10,7 @@ from .baselines import mean_pose_baseline, mean_pose_guess, mean_relative_pose
 from .dump import (DUMP_FORMAT, DUMP_VERSION, check_record, dump_predictions, load_predictions,
                    predictions_to_frames)
 from .h36m_eval import evaluate_h36m, select_single_person
+from .keypoint_ap import MUPOTS_OKS_SIGMAS, keypoint_ap_2d
 from .mupots_eval import evaluate_mupots
 from .mupots_io import UNIV_KEYS, gt_frame_from_anns, load_mupots_gt, seq_name_from_path, univ_key
 from .mupots_protocol import (AUC_THRESHOLDS, EVAL_PARENTS, EVAL_TRAVERSAL, MATCH_JOINTS, MATCH_THR,
@@ -28,5 +29,5 @@ __all__ = [
     'PCK_THR', 'ROOT_THR', 'PCOD_THR', 'AUC_THRESHOLDS', 'MISSED_VALUE', 'TABLE1_KEYS',
     'PUBLISHED_TABLE1', 'DUMP_FORMAT', 'DUMP_VERSION', 'univ_key', 'UNIV_KEYS',
     'published_rows', 'is_mupots3d', 'mean_pose_baseline', 'mean_pose_guess',
-    'mean_relative_pose'
+    'mean_relative_pose', 'keypoint_ap_2d', 'MUPOTS_OKS_SIGMAS'
 ]
