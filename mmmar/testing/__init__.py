@@ -1,11 +1,11 @@
 """Builders shared by the tests and the analysis tools (as ``mmpose.testing``): synthetic
-people, hand-made predictions and evaluation scenes, tiny configs, the real fixtures of
-``tests/data`` and the multi-person grouping scenes.
+people, hand-made predictions and evaluation scenes, tiny configs and shrinking a config, the
+real fixtures of ``tests/data`` and the multi-person grouping scenes.
 
 Not imported by the package's runtime code; heavy dependencies (torch, mmengine, mmpose,
 cv2) are imported inside the builders that need them.
 """
-from ._configs import tiny_hrnet
+from ._configs import restate_codec, tiny_hrnet
 from ._files import SHARED_DATA, data_root, dump_json, get_repo_dir, load_script, write_jpeg
 from ._grouping import (OVERLAP_JOINTS, count_failures, input_affine, make_input, overlap_scenes,
                         panoptic_views, roots_separable, round_trip, sample_from_2d, stress_scenes,
@@ -20,8 +20,8 @@ from ._real_data import (H36M_TO_MUPOTS, PANOPTIC_SCENES, PANOPTIC_TO_MUPOTS, h3
 from ._targets import REAL_IMAGE_CODEC, coco_results, muco_results
 
 __all__ = [
-    'tiny_hrnet', 'load_script', 'SHARED_DATA', 'data_root', 'dump_json', 'get_repo_dir',
-    'write_jpeg',
+    'tiny_hrnet', 'restate_codec', 'load_script', 'SHARED_DATA', 'data_root', 'dump_json',
+    'get_repo_dir', 'write_jpeg',
     'OVERLAP_JOINTS', 'count_failures', 'input_affine', 'make_input', 'overlap_scenes',
     'panoptic_views', 'roots_separable', 'round_trip', 'sample_from_2d', 'stress_scenes',
     'virtual_cameras', 'MUPOTS_C', 'MUPOTS_F', 'gt_frame', 'mupots_json',

@@ -8,15 +8,22 @@ J = 17
 
 
 def build_tiny_head(**kw):
-    """``MARHead`` for 4 HRNet scales of 8-64 channels, seeded init; ``kw`` override."""
+    """``MARHead`` for 4 HRNet scales of 8-64 channels, seeded init; ``kw`` override.
+
+    Its default decoder matches :func:`random_feats` (maps 24x16, input 96x64) with unit
+    target normalisations (``offset_norm = depth_norm = 1``: offsets in heatmap px, dZ in
+    mm)."""
     import torch
     from mmpose.registry import MODELS
 
+    import mmmar.codecs  # noqa: F401
     import mmmar.models  # noqa: F401
     cfg = dict(
         type='MARHead',
         in_channels=(8, 16, 32, 64),
         branch_channels=16,
+        decoder=dict(type='MARCodec', input_size=(96, 64), heatmap_size=(24, 16),
+                     offset_norm=1., depth_norm=1.),
         init_cfg=None)
     cfg.update(kw)
     torch.manual_seed(0)  # deterministic random init

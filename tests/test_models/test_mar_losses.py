@@ -54,7 +54,7 @@ def run_loss(head, outputs, targets, K=None):
 
 
 def test_heatmap_loss_by_hand():
-    head = build_head(heatmap_loss_weight=2.)
+    head = build_head(heatmap_loss=dict(type='MARMapLoss', loss_weight=2.))
     gt = zero_targets()
     gt['heatmaps'][0, 3, 1, 2] = 1.  # r_elbow at pixel (x=2, y=1)
     gt['heatmap_weights'][0, 0] = 0.  # head_top unknown here
@@ -72,8 +72,7 @@ def test_heatmap_loss_by_hand():
 
 @pytest.mark.parametrize('loss_type', ['mse', 'l1'])
 def test_paf_loss_by_hand(loss_type):
-    head = build_head(paf_loss=dict(type='MARMapLoss', loss_type=loss_type),
-                      paf_loss_weight=0.5)
+    head = build_head(paf_loss=dict(type='MARMapLoss', loss_type=loss_type, loss_weight=0.5))
     gt = zero_targets(B=2)
     gt['pafs'][0, 0:2, 0, 1] = [0.6, 0.8]  # limb 0's unit vector at (x=1, y=0)
     gt['paf_weights'][0, 2:4] = 0.  # limb 1 unknown in image 0
@@ -91,7 +90,8 @@ def test_paf_loss_by_hand(loss_type):
 
 
 def test_offset_loss_by_hand():
-    head = build_head(offset_loss_weight=3.)  # smooth L1, beta = 0.1
+    head = build_head(offset_loss=dict(  # smooth L1, beta = 0.1
+        type='WeightedRegressionLoss', loss_type='smooth_l1', beta=0.1, loss_weight=3.))
     gt = zero_targets()
     gt['offsets'][0, 3, 1, 1] = 0.25  # du of r_elbow at (1, 1)
     gt['offset_weights'][0, 3, 1, 1] = 1.
@@ -105,7 +105,7 @@ def test_offset_loss_by_hand():
 
 
 def test_reg_loss_by_hand():
-    head = build_head(reg_loss_weight=0.5)  # Eq. 11's w
+    head = build_head(reg_loss=dict(type='LaplaceDepthLoss', loss_weight=0.5))  # Eq. 11's w
     gt = zero_targets()
     out = zero_outputs()
     # (y, x): target Z / f, predicted Z / f, predicted log sigma1
@@ -125,7 +125,7 @@ def test_reg_loss_by_hand():
 def test_geo_loss_by_hand():
     """Eq. 7-9 at one pixel: a torso built in 3D, of length Omega = 500 mm, root at
     Z = 5000 mm on the principal point, neck at (0, -400, 5300) mm."""
-    head = build_head(geo_loss_weight=1.5, omega=500.)
+    head = build_head(geo_loss=dict(type='LaplaceDepthLoss', loss_weight=1.5), omega=500.)
     f, cx, cy = 100., 5., 4.
     K = np.array([[f, 0, cx], [0, f, cy], [0, 0, 1.]])
     gt = zero_targets()
@@ -150,10 +150,9 @@ def test_geo_loss_by_hand():
 
 
 def test_loss_modules_from_config_dicts():
-    head = build_head(heatmap_loss=dict(type='MARMapLoss', loss_type='l1'),
+    head = build_head(heatmap_loss=dict(type='MARMapLoss', loss_type='l1', loss_weight=2.),
                       offset_loss=dict(type='WeightedRegressionLoss', loss_type='l1',
-                                       loss_weight=4.),
-                      heatmap_loss_weight=2.)
+                                       loss_weight=4.))
     assert head.heatmap_loss.loss_type == 'l1' and head.heatmap_loss.loss_weight == 2.
     assert head.offset_loss.loss_weight == 4.
     gt = zero_targets()

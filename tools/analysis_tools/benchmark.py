@@ -182,11 +182,10 @@ class MARMethod:
     name = 'MAR (ours)'
 
     def __init__(self, config, size, device, precision, checkpoint=None):
+        from mmmar.testing import restate_codec
         W, H = size
-        cfg = load_config(config, {
-            'codec.input_size': (W, H),
-            'codec.heatmap_size': (W // 4, H // 4)
-        })
+        cfg = restate_codec(load_config(config), input_size=(W, H),
+                            heatmap_size=(W // 4, H // 4))
         cfg.model.backbone.init_cfg = None
         self.model = build_model(cfg, device)
         if checkpoint:
@@ -245,9 +244,19 @@ class MARMethod:
         if backend == 'legacy':  # the decode before issue 12
             from legacy_decode import legacy_predict
             preds = legacy_predict(self.model.head, prep['perfect'], samples)
+        elif backend == 'numpy':  # every map copied to the host, the numpy reference
+            from mmmar.models.utils import get_intrinsics
+            from mmmar.structures.utils import to_numpy
+            head, maps = self.model.head, prep['perfect']
+            Ks = [get_intrinsics(ds) for ds in samples]
+            decoded = [head.decoder.decode(K=K, backend='numpy',
+                                           **{k: to_numpy(v[i], float32=True)
+                                              for k, v in maps.items()})
+                       for i, K in enumerate(Ks)]
+            preds = head.fuse_decoded(decoded, Ks)
         else:
-            test_cfg = dict(self.test_cfg, decode_backend=backend)
-            preds = self.model.head.predict_from_outputs(prep['perfect'], samples, test_cfg)
+            preds = self.model.head.predict_from_outputs(prep['perfect'], samples,
+                                                         self.test_cfg)
         samples = self.model.add_pred_to_datasample(preds, None, samples)
         return len(samples[0].pred_instances.keypoints)
 

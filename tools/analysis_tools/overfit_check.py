@@ -64,7 +64,7 @@ def no_aug_pipeline(cfg):
 def build_cfg(args, data_dir):
     from mmengine.config import Config
 
-    from mmmar.utils import sync_config
+    from mmmar.utils import check_config
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir
@@ -94,7 +94,8 @@ def build_cfg(args, data_dir):
     cfg.log_processor = dict(by_epoch=False, window_size=max(args.iters // 10, 1))
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.test_evaluator = dict(type='MuPoTSMetric')
-    return sync_config(cfg, args.cfg_options)
+    check_config(cfg)
+    return cfg
 
 
 def use_perfect_maps(runner):
