@@ -37,12 +37,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmmar.structures.utils import to_numpy
-from .grouping import DecodeEvidence
+from .grouping import ROOT_MAPS, DecodeEvidence
 from .host_decode import host_evidence, window_offsets
 from .paf_torch import limb_paf_scores
-
-#: Root-read maps, in the order of :data:`DenseEvidence` ``root_reads``.
-ROOT_MAPS = ('root_depth', 'log_sigma_reg', 'log_sigma_geo', 'torso_length')
 
 #: Order of the tensors of :func:`dense_evidence` (and of the ONNX outputs).
 EVIDENCE_FIELDS = ('cand_xy', 'cand_score', 'cand_valid', 'root_index',

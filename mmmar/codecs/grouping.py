@@ -31,6 +31,10 @@ from mmmar.geometry import focal_of
 from .assignment import assign_limbs
 from .paf import greedy_match
 
+#: The per-pixel maps read at the root pixels (``DecodeEvidence.root_reads``), in the order
+#: of the dense decode's ``root_reads`` tensor.
+ROOT_MAPS = ('root_depth', 'log_sigma_reg', 'log_sigma_geo', 'torso_length')
+
 
 class DecodeEvidence(NamedTuple):
     """What the dense decode stages give the grouping, for ONE image (numpy).

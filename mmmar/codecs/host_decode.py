@@ -17,6 +17,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
+from .grouping import ROOT_MAPS
 from .paf import GATE_SLACK, MIN_LIMB_LENGTH
 
 
@@ -229,7 +230,6 @@ def host_evidence(heatmaps: np.ndarray, pafs: np.ndarray,
     Returns:
         dict: numpy arrays, the fields and dtypes of ``dense_evidence``.
     """
-    from .dense_decode import ROOT_MAPS
     B, K_, h, w = heatmaps.shape
     r = codec.root_index
     cap = max(codec.decode_max_candidates, codec.decode_max_instances)

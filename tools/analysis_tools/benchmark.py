@@ -51,13 +51,10 @@ decode before issue 12 (bytes to the host, times, equality; ``--no-decoder-compa
 """
 import argparse
 import json
-import os
 import os.path as osp
-import platform
 import statistics
 import sys
 import time
-from contextlib import nullcontext
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -68,6 +65,7 @@ if __name__ == '__main__':  # a Python without torch re-runs under the project's
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from get_flops import build_model, load_config  # noqa: E402
+from timing import Clock, autocast, fmt, machine_description, summary  # noqa: E402
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DEFAULT_PEOPLE = (1, 3, 5, 10, 20)
@@ -115,44 +113,6 @@ def parse_args(argv=None):
     p.add_argument('--out', help='also write the raw timings to this JSON file')
     p.add_argument('--from-json', help='only print the tables of an earlier --out file')
     return p.parse_args(argv)
-
-
-# ------------------------------------------------------------------------- timing helpers
-class Clock:
-    """Wall-clock of one call, synchronised on CUDA."""
-
-    def __init__(self, device: str):
-        self.cuda = str(device).startswith('cuda')
-
-    def sync(self):
-        if self.cuda:
-            torch.cuda.synchronize()
-
-    def __call__(self, fn, *args, **kwargs):
-        self.sync()
-        t0 = time.perf_counter()
-        out = fn(*args, **kwargs)
-        self.sync()
-        return out, time.perf_counter() - t0
-
-
-def autocast(device: str, precision: str):
-    """fp16 = autocast in float16 on CUDA, bfloat16 on CPU (:mod:`mmmar.utils.precision`)."""
-    if precision == 'fp16':
-        from mmmar.utils.precision import autocast_context
-        return autocast_context(torch.device(device).type)
-    return nullcontext()
-
-
-def summary(seconds):
-    ms = [s * 1e3 for s in seconds]
-    return dict(median=statistics.median(ms), min=min(ms), max=max(ms), n=len(ms))
-
-
-def fmt(s, digits=1):
-    if s is None:
-        return '-'
-    return f'{s["median"]:.{digits}f} ({s["min"]:.{digits}f}-{s["max"]:.{digits}f})'
 
 
 # ------------------------------------------------------------------------- images
@@ -423,22 +383,6 @@ def bench_method(method, items, warmup, runs, clock, log):
         row['total_min_of_stages'] = sum(s['min'] for s in row['stages'].values())
         rows.append(row)
     return rows
-
-
-def machine_description(device):
-    if str(device).startswith('cuda'):
-        return f'{torch.cuda.get_device_name(0)}, CUDA {torch.version.cuda}'
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return (f'{os.cpu_count()}-core {platform.machine()} CPU ({cpu}), '
-            f'{torch.get_num_threads()} torch threads')
 
 
 def print_tables(results, people, args):

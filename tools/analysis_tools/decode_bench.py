@@ -4,7 +4,7 @@ decode before issue 12, on the same perfect maps (bytes moved to the host, times
 the people); used by ``tools/analysis_tools/benchmark.py`` (``MARMethod.compare_decoders``).
 """
 import numpy as np
-from benchmark import fmt, summary
+from timing import fmt, summary
 
 
 def bench_decoders(method, items, runs, clock, log):
