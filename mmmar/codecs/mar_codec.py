@@ -8,10 +8,9 @@ from mmpose.registry import KEYPOINT_CODECS
 
 from mmmar.structures import skeleton
 from mmmar.structures.utils import to_numpy
-from .dense_decode import ROOT_MAPS, dense_evidence, evidence_to_host, transferred_bytes
+from .dense_decode import ROOT_MAPS, dense_evidence, evidence_to_host
 from .grouping import people_from_evidence, tree_plan
 from .paf import draw_pafs, limb_index
-from .reference_decode import evidence_numpy
 from .targets import ROOT_TARGETS, gaussian_heatmaps, heatmap_mask, root_targets
 from .validation import check_bbox, check_encode_inputs
 from .weights import missing_joint_weights
@@ -293,8 +292,7 @@ class MARCodec(BaseKeypointCodec):
                K: Optional[ArrayOrTensor] = None,
                log_sigma_reg: Optional[ArrayOrTensor] = None,
                log_sigma_geo: Optional[ArrayOrTensor] = None,
-               torso_length: Optional[ArrayOrTensor] = None,
-               backend: str = 'torch') -> Dict[str, np.ndarray]:
+               torso_length: Optional[ArrayOrTensor] = None) -> Dict[str, np.ndarray]:
         """Decode the maps of ONE image into people (2.5D poses + root depth).
 
         Steps: max-pool NMS of heatmap peaks; people = root (pelvis) peaks
@@ -306,11 +304,11 @@ class MARCodec(BaseKeypointCodec):
         offset-predicted joint and heatmap peak value, gated by the distance
         to the offset-predicted joint) and the structured 2.5D pose of Eq. 3.
 
-        The dense stages run in torch where the maps are
+        The dense stages run in torch where the maps are, on every device
         (:mod:`mmmar.codecs.dense_decode`; numpy inputs are wrapped without a
-        copy), or with ``backend='numpy'`` in the numpy reference
-        (:mod:`mmmar.codecs.reference_decode`); both give the same people.
-        For a batch use :meth:`decode_batch`. Everything returned is numpy.
+        copy); this is :meth:`decode_batch` of a batch of one. The tests
+        compare it with the numpy oracle :func:`mmmar.testing.reference_decode`.
+        Everything returned is numpy.
 
         Args:
             heatmaps (np.ndarray | Tensor): (K, h, w).
@@ -322,7 +320,6 @@ class MARCodec(BaseKeypointCodec):
                 image; needed for ``root_depth`` in mm.
             log_sigma_reg, log_sigma_geo, torso_length (optional): (1, h, w)
                 or (h, w) maps, read at the root pixels.
-            backend (str): ``'torch'`` (default) or ``'numpy'``.
 
         Returns:
             dict: with N people (sorted by descending root peak value):
@@ -347,15 +344,6 @@ class MARCodec(BaseKeypointCodec):
         maps = dict(root_depth=root_depth, log_sigma_reg=log_sigma_reg,
                     log_sigma_geo=log_sigma_geo, torso_length=torso_length)
         K = to_numpy(K, float32=True)
-        if backend == 'numpy':
-            ev = evidence_numpy(
-                *(to_numpy(x, float32=True) for x in (heatmaps, pafs, offsets)),
-                self, {k: to_numpy(v, float32=True)
-                       for k, v in maps.items() if v is not None})
-            return people_from_evidence(ev, self, K)
-        if backend != 'torch':
-            raise ValueError(f"MARCodec.decode: `backend` must be 'torch' or "
-                             f"'numpy', got {backend!r}")
         h, w = _as_tensor(heatmaps).shape[-2:]
         out = dict(heatmaps=heatmaps, pafs=pafs, offsets=offsets)
         out.update({k: v for k, v in maps.items() if v is not None})
@@ -364,15 +352,15 @@ class MARCodec(BaseKeypointCodec):
 
     def decode_batch(self,
                      outputs: Dict[str, torch.Tensor],
-                     Ks: Optional[Sequence] = None,
-                     return_bytes: bool = False) -> List[dict]:
+                     Ks: Optional[Sequence] = None) -> List[dict]:
         """Decode a batch of network outputs where they are (GPU or CPU).
 
         The dense stages run batched in torch on the maps' device
         (:func:`mmmar.codecs.dense_decode.dense_evidence`); only the peaks,
         the values read at the roots and the PAF line integrals (tens of kB
-        per image) are copied to the host, in one copy, where the people are
-        grouped (:func:`mmmar.codecs.grouping.people_from_evidence`).
+        per image, :func:`~mmmar.codecs.dense_decode.transferred_bytes`) are
+        copied to the host, in one copy, where the people are grouped
+        (:func:`mmmar.codecs.grouping.people_from_evidence`).
 
         Args:
             outputs (dict): ``heatmaps`` (B, K, h, w), ``pafs`` (B, 2L, h, w),
@@ -380,11 +368,9 @@ class MARCodec(BaseKeypointCodec):
                 ``log_sigma_reg``, ``log_sigma_geo``, ``torso_length``
                 (B, 1, h, w); other keys are ignored.
             Ks (Sequence, optional): B (3, 3) input intrinsics (or None).
-            return_bytes (bool): Also return the bytes copied to the host.
 
         Returns:
-            list[dict]: per image, the fields of :meth:`decode` (and the
-            byte count when ``return_bytes``).
+            list[dict]: per image, the fields of :meth:`decode`.
         """
         for k in ('heatmaps', 'pafs', 'offsets'):
             if k not in outputs:
@@ -395,10 +381,7 @@ class MARCodec(BaseKeypointCodec):
         with torch.no_grad():
             dense = dense_evidence(outputs['heatmaps'], outputs['pafs'],
                                    outputs['offsets'], self, root_maps)
-        results = self.decode_evidence(dense, Ks, tuple(root_maps))
-        if return_bytes:
-            return results, transferred_bytes(dense)
-        return results
+        return self.decode_evidence(dense, Ks, tuple(root_maps))
 
     def decode_evidence(self,
                         dense: Dict[str, ArrayOrTensor],

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from mmmar.codecs import MARCodec, draw_pafs, greedy_match, paf_line_scores
+from mmmar.codecs import MARCodec, draw_pafs
 from mmmar.geometry import back_project_np, focal_of
 from mmmar.structures import skeleton
-from mmmar.testing import h36m_samples, make_input, mpi3dhp_samples, panoptic_samples
+from mmmar.testing import (greedy_match, h36m_samples, make_input, mpi3dhp_samples, paf_line_scores,
+                           panoptic_samples)
 
 torch.set_num_threads(1)
 R, M = skeleton.ROOT, skeleton.NECK

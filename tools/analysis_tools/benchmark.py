@@ -43,8 +43,8 @@ so that drifts of a shared machine spread evenly over the crowd sizes). Reported
 min-max over the runs. fp16 = ``torch.autocast`` in float16 on CUDA, bfloat16 on CPU (the
 decoders run in fp32 as in deployment).
 
-Issue 12 additions: the MAR decode on the maps' device against the numpy reference and the
-decode before issue 12 (bytes to the host, times, equality; ``--no-decoder-compare`` to skip,
+Issue 12 additions: the MAR decode against the numpy reference of ``mmmar.testing``
+(bytes to the host, times, equality; ``--no-decoder-compare`` to skip,
 ``--decode-only`` for nothing else), ``--batch-sizes 1 8 32`` (throughput, images/s) and
 ``--fp16`` (fp32 and half precision timed, and their decoded people compared; with
 ``--checkpoint`` on a trained model), see ``batch_bench.py``.
@@ -201,17 +201,12 @@ class MARMethod:
 
     @torch.no_grad()
     def decode(self, prep, samples, backend='torch'):
-        if backend == 'legacy':  # the decode before issue 12
-            from legacy_decode import legacy_predict
-            preds = legacy_predict(self.model.head, prep['perfect'], samples)
-        elif backend == 'numpy':  # every map copied to the host, the numpy reference
+        if backend == 'numpy':  # every map copied to the host, the numpy reference
             from mmmar.models.utils import get_intrinsics
-            from mmmar.structures.utils import to_numpy
+            from mmmar.testing import reference_decode
             head, maps = self.model.head, prep['perfect']
             Ks = [get_intrinsics(ds) for ds in samples]
-            decoded = [head.decoder.decode(K=K, backend='numpy',
-                                           **{k: to_numpy(v[i], float32=True)
-                                              for k, v in maps.items()})
+            decoded = [reference_decode(head.decoder, K=K, **{k: v[i] for k, v in maps.items()})
                        for i, K in enumerate(Ks)]
             preds = head.fuse_decoded(decoded, Ks)
         else:
@@ -221,25 +216,23 @@ class MARMethod:
         return len(samples[0].pred_instances.keypoints)
 
     def compare_decoders(self, prep, clock):
-        """The decode on the maps' device against the numpy reference (all maps copied to
-        the host first) and against the decode before issue 12 (``legacy``), on the same
-        perfect maps: times, bytes moved to the host, and whether the people are the
-        same."""
+        """The decode against the numpy reference (all maps copied to the host first), on
+        the same perfect maps: times, bytes moved to the host, and the people of both."""
         from mmpose.structures import PoseDataSample
         out = {}
-        for backend in ('torch', 'numpy', 'legacy'):
+        for backend in ('torch', 'numpy'):
             samples = [PoseDataSample(metainfo=prep['sample'].metainfo)]
             _, out[backend] = clock(self.decode, prep, samples, backend)
             out[backend + '_pred'] = samples[0].pred_instances
         maps = prep['perfect']
-        # the codec's decode alone (no depth fusion / InstanceData bookkeeping, which both
-        # decoders share): MARCodec.decode_batch against legacy_decode on the same maps
-        from legacy_decode import legacy_decode_maps
+        # the codec's decode alone (no depth fusion / InstanceData bookkeeping)
         K = prep['sample'].metainfo['cam_param']['K']
         _, out['torch_codec'] = clock(self.codec.decode_batch, maps, [K])
-        _, out['legacy_codec'] = clock(legacy_decode_maps, self.codec, maps, K)
         out['bytes_maps'] = sum(v.numel() * v.element_size() for v in maps.values())
-        out['bytes_moved'] = self.codec.decode_batch(maps, [None], return_bytes=True)[1]
+        from mmmar.codecs.dense_decode import dense_evidence, transferred_bytes
+        out['bytes_moved'] = transferred_bytes(dense_evidence(
+            maps['heatmaps'], maps['pafs'], maps['offsets'], self.codec,
+            {k: maps[k] for k in ('root_depth', 'log_sigma_reg', 'log_sigma_geo')}))
         return out
 
     def run(self, prep, clock):
