@@ -11,7 +11,7 @@ from mmmar.structures.utils import to_numpy
 from .dense_decode import ROOT_MAPS, dense_evidence, evidence_to_host
 from .grouping import people_from_evidence, tree_plan
 from .paf import draw_pafs, limb_index
-from .targets import ROOT_TARGETS, gaussian_heatmaps, heatmap_mask, root_targets
+from .targets import gaussian_heatmaps, heatmap_mask, root_targets
 from .validation import check_bbox, check_encode_inputs
 from .weights import missing_joint_weights
 
@@ -40,8 +40,8 @@ class MARCodec(BaseKeypointCodec):
 
         - heatmaps (np.ndarray): (K, h, w) Gaussians of the visible joints,
           max over people
-        - heatmap_mask (np.ndarray): (h, w), 0 in ignored regions
-        - heatmap_weights (np.ndarray): (K, h, w) loss weights of the
+        - heatmap_mask (np.ndarray): (h, w) uint8, 0 in ignored regions
+        - heatmap_weights (np.ndarray): (K, h, w) uint8 loss weights of the
           heatmaps: ``heatmap_mask``, and 0 for joint k in the neighbourhood
           of every person whose joint k is unknown (``keypoints_valid`` 0,
           e.g. COCO's head_top, spine, head): its target there is not "no
@@ -50,7 +50,7 @@ class MARCodec(BaseKeypointCodec):
           people, for limbs whose two joints are valid (occluded ones
           included, as OpenPose does for labelled joints), so that a visible
           joint can be assembled from an occluded parent
-        - paf_weights (np.ndarray): (2L, h, w), ``heatmap_mask``, and 0 for
+        - paf_weights (np.ndarray): (2L, h, w) uint8, ``heatmap_mask``, and 0 for
           limb l (both channels) in the neighbourhood of every person with
           an unknown joint of limb l
 
@@ -74,6 +74,17 @@ class MARCodec(BaseKeypointCodec):
 
         Where root neighbourhoods overlap the nearer person (smaller
         ``Z_root``; for people without depth the larger 2D extent) wins.
+        - root_pixels (np.ndarray): (P,) int64 flat heatmap pixels of the
+          root neighbourhoods, and root_targets (np.ndarray): (P, 6K + 4)
+          float32 the values of the six fields above there: the packed form
+          of the root fields (a few kB instead of 106 dense channels)
+
+    Packed for training (``field_mapping_table`` -> ``gt_fields``,
+    ``label_mapping_table`` -> ``gt_instance_labels``): ``heatmaps``,
+    ``pafs`` (float32), ``heatmap_weights``, ``paf_weights`` (uint8) and the
+    packed root fields; :func:`mmmar.models.utils.stack_targets` makes them
+    the dense float maps of the loss on the device. ``heatmap_mask`` (in
+    ``heatmap_weights`` already) is not packed.
 
     Args:
         input_size (tuple): Input image size ``[W, H]``.
@@ -132,12 +143,11 @@ class MARCodec(BaseKeypointCodec):
         'ignore_mask', 'bbox', 'img_path'
     }
 
-    #: The encoded fields (see above), packed under their own names.
-    field_mapping_table = {
-        k: k
-        for k in ('heatmaps', 'heatmap_mask', 'heatmap_weights', 'pafs',
-                  'paf_weights') + ROOT_TARGETS
-    }
+    #: The dense maps packed into ``gt_fields`` under their own names.
+    field_mapping_table = {k: k for k in ('heatmaps', 'heatmap_weights', 'pafs', 'paf_weights')}
+
+    #: The root fields, packed into ``gt_instance_labels`` (one entry per root pixel).
+    label_mapping_table = dict(root_pixels='root_pixels', root_targets='root_targets')
 
     #: Replaces PackPoseInputs' default instance table: mmpose's defaults plus
     #: the 3D/validity fields of MAR.
@@ -250,8 +260,8 @@ class MARCodec(BaseKeypointCodec):
             img_path (str, optional): Only used in error messages.
 
         Returns:
-            dict: The fields of :attr:`field_mapping_table` (float32), see the
-            class docstring.
+            dict: The fields of the class docstring (float32, masks and weights
+            of the maps uint8).
         """
         (keypoints, vis, valid, kpts_cam, has_depth,
          K) = check_encode_inputs(keypoints, keypoints_visible, keypoints_cam,
@@ -271,13 +281,14 @@ class MARCodec(BaseKeypointCodec):
         pafs, _ = draw_pafs(xy[:, self._limbs[:, 0]],
                             xy[:, self._limbs[:, 1]], limb_valid,
                             self.heatmap_size, self.paf_width)
+        # masks and weights are products of 0 / 1 maps: uint8 is exact
         encoded = dict(
             heatmaps=gaussian_heatmaps(xy, vis, self.heatmap_size, self.sigma,
                                        self.heatmap_truncate),
-            heatmap_mask=mask,
-            heatmap_weights=joint_w * mask,
+            heatmap_mask=mask.astype(np.uint8),
+            heatmap_weights=(joint_w * mask).astype(np.uint8),
             pafs=pafs,
-            paf_weights=np.repeat(limb_w, 2, axis=0) * mask)
+            paf_weights=(np.repeat(limb_w, 2, axis=0) * mask).astype(np.uint8))
         encoded.update(root_targets(xy, valid, kpts_cam, has_depth, K, self))
         return encoded
 

@@ -11,7 +11,7 @@ from ._files import SHARED_DATA, data_root, dump_json, get_repo_dir, load_script
 from ._grouping import (OVERLAP_JOINTS, count_failures, greedy_match, input_affine, make_input,
                         overlap_scenes, panoptic_views, roots_separable, round_trip, sample_from_2d,
                         stress_scenes, virtual_cameras)
-from ._heads import build_tiny_head, head_data_samples, random_feats
+from ._heads import build_tiny_head, head_data_samples, packed_sample, random_feats
 from ._mupots import MUPOTS_C, MUPOTS_F, gt_frame, mupots_json, person, pred_frame
 from ._poses import TEMPLATE, make_K, make_people, people_3d, project
 from ._predictions import make_data_sample, make_pred_instances
@@ -34,5 +34,5 @@ __all__ = [
     'panoptic_samples', 'panoptic_world', 'rotated_skewed_K', 'REAL_IMAGE_CODEC',
     'coco_results', 'muco_results', 'evidence_numpy', 'heatmap_peaks_nms', 'paf_line_scores',
     'paf_pair_scores', 'reference_decode', 'refine_peaks', 'build_tiny_head',
-    'head_data_samples', 'random_feats'
+    'head_data_samples', 'packed_sample', 'random_feats'
 ]

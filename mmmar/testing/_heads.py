@@ -67,3 +67,17 @@ def head_data_samples(B=2, h=16, w=24, with_depth=True, seed=0, K=None):
             torso_length=np.full((1, h, w), 500., np.float32))
         out.append(ds)
     return out
+
+
+def packed_sample(encoded: dict, codec, metainfo: dict):
+    """A ``PoseDataSample`` holding ``codec.encode``'s output packed as ``PackPoseInputs``
+    packs it in a pipeline: the fields of ``codec.field_mapping_table`` in ``gt_fields``, those
+    of ``codec.label_mapping_table`` (the packed root fields) in ``gt_instance_labels``."""
+    from mmengine.structures import InstanceData, PixelData
+    from mmpose.structures import PoseDataSample
+    ds = PoseDataSample(metainfo=metainfo)
+    ds.gt_fields = PixelData(**{p: encoded[k] for k, p in codec.field_mapping_table.items()
+                                if k in encoded}).to_tensor()
+    ds.gt_instance_labels = InstanceData(**{
+        p: encoded[k] for k, p in codec.label_mapping_table.items() if k in encoded}).to_tensor()
+    return ds

@@ -9,6 +9,7 @@ from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 import mmmar.models  # noqa: F401
+from mmmar.models.utils.ops import stack_targets
 from mmmar.structures.skeleton import NECK, ROOT
 
 torch.set_num_threads(1)
@@ -167,13 +168,13 @@ def test_loss_modules_from_config_dicts():
         build_head(paf_loss=dict(type='MARMapLoss', loss_type='huber'))
 
 
-def _perfect_outputs(gt, noise_seed=0):
-    """Network outputs = the targets plus a little noise (seeded), 4 scales."""
+def _perfect_outputs(sample, noise_seed=0):
+    """Network outputs = the sample's targets plus a little noise (seeded), 4 scales."""
     g = torch.Generator().manual_seed(noise_seed)
+    gt = stack_targets([sample], ('heatmaps', 'pafs', 'offsets', 'root_depth'))
 
     def t(key):
-        v = torch.as_tensor(np.asarray(gt.get(key)), dtype=torch.float32)[None]
-        return v + 0.01 * torch.randn(v.shape, generator=g)
+        return gt[key] + 0.01 * torch.randn(gt[key].shape, generator=g)
 
     aux = [(t('heatmaps'), t('pafs')) for _ in range(4)]
     z = torch.zeros_like(t('root_depth'))
@@ -211,7 +212,7 @@ def test_head_top_peak_on_a_coco_person_leaves_the_loss_unchanged(tmp_path):
     head = build_head(decoder=REAL_IMAGE_CODEC)
     for res, known in ((coco_results(tmp_path, 785), False), (muco_results(tmp_path), True)):
         ds = PackPoseInputs(meta_keys=('img_path', 'cam_param'))(res)['data_samples']
-        outputs = _perfect_outputs(ds.gt_fields)
+        outputs = _perfect_outputs(ds)
         peaked = _with_head_top_peak(outputs, res['bbox'][0] / 4.)
         head.forward = lambda feats: outputs
         base = head.loss(None, [ds])
@@ -268,3 +269,46 @@ def test_geo_backward_switch(geo_backward):
     else:
         assert g is None or float(g.abs().sum()) == 0.
         assert float(out['log_sigma_geo'].grad.abs().sum()) > 0  # sigma2 still learns
+
+
+def test_packed_targets_are_small_and_give_the_loss_of_the_dense_ones():
+    """At the paper's 832x512 with 20 people the packed targets of a sample (what a data
+    loader worker passes on) stay under 8 MB (21.8 MB as dense float32 maps), and the head's
+    losses on them equal those on the codec's dense float32 maps, exactly."""
+    from mmengine.structures import PixelData
+
+    from mmmar.testing import REAL_IMAGE_CODEC, make_K, make_people, packed_sample
+    head = build_head(decoder=REAL_IMAGE_CODEC)
+    codec = head.decoder
+    W, H = codec.input_size
+    K = make_K(f=700., w=W, h=H)
+    cams, kpts = make_people(20, K, W, H, seed=4)
+    n = len(kpts)
+    enc = codec.encode(keypoints=kpts, keypoints_visible=np.ones((n, J), np.float32),
+                       keypoints_cam=cams, keypoints_valid=np.ones((n, J), np.float32),
+                       has_depth=np.ones(n, np.float32), cam_param=dict(K=K))
+    meta = dict(img_path='crowd.jpg', cam_param=dict(K=K))
+    packed = packed_sample(enc, codec, meta)
+    parts = (packed.gt_fields, packed.gt_instance_labels)
+    nbytes = sum(v.numel() * v.element_size() for part in parts for v in part.values())
+    assert len(packed.gt_instance_labels) > 20 * 9  # the root discs of 20 people
+    assert nbytes < 8e6, nbytes
+    dense_keys = ('heatmaps', 'heatmap_weights', 'pafs', 'paf_weights', 'offsets',
+                  'offset_weights', 'root_depth', 'root_depth_weights')
+    dense = PoseDataSample(metainfo=meta, gt_fields=PixelData(
+        **{k: torch.from_numpy(enc[k].astype(np.float32)) for k in dense_keys}))
+    assert sum(v.numel() * 4 for v in dense.gt_fields.values()) > 20e6
+    g = torch.Generator().manual_seed(0)
+    h, w = enc['heatmaps'].shape[-2:]
+
+    def rand(c):
+        return torch.rand(1, c, h, w, generator=g)
+
+    out = dict(offsets=rand(3 * J) - 0.5, root_depth=rand(1) * 10, log_sigma_reg=rand(1),
+               log_sigma_geo=rand(1), aux=[(rand(J), rand(2 * L) - 0.5) for _ in range(4)])
+    out['heatmaps'], out['pafs'] = out['aux'][0]
+    head.forward = lambda feats: out
+    got, want = head.loss(None, [packed]), head.loss(None, [dense])
+    assert set(got) == set(want)
+    for k in want:
+        assert float(got[k]) == float(want[k]) and float(want[k]) > 0, k
