@@ -1,11 +1,13 @@
 # A small MAR for CPUs (tests, `make demo`): inherits the paper setting and changes only what
 # a 2-core machine needs: a thin HRNet without ImageNet init, 256x256 input, the embedded
-# synthetic data instead of MuCo+COCO, a short schedule.
+# synthetic data instead of MuCo+COCO, a short schedule. As in mmpose's configs, what depends on
+# the codec (the head's decoder, the target encoder, the transforms' input size and the
+# dataloaders' pipelines) is stated here again: mmengine resolves a base config once.
 #   python tools/misc/generate_synthetic.py data/synthetic
 #   python tools/train.py configs/mar_hrnet-small_synthetic-256x256.py
 _base_ = ['./mar_hrnet-w32_muco.py']
 
-codec = dict(input_size=(256, 256), heatmap_size=(64, 64))  # merged into the base codec
+codec = dict(type='MARCodec', input_size=(256, 256), heatmap_size=(64, 64))
 
 model = dict(
     backbone=dict(
@@ -16,7 +18,7 @@ model = dict(
             stage4=dict(
                 num_modules=1, num_blocks=(1, 1, 1, 1), num_channels=(16, 32, 64, 128))),
         init_cfg=None),
-    head=dict(in_channels=(16, 32, 64, 128), branch_channels=64))
+    head=dict(in_channels=(16, 32, 64, 128), branch_channels=64, decoder=codec))
 
 train_cfg = dict(max_iters=1500, val_interval=500)
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
@@ -34,14 +36,23 @@ env_cfg = dict(dist_cfg=dict(backend='gloo'))
 data_root = 'data/synthetic/'
 train_pipeline = [
     dict(type='MARLoadImage'),
-    dict(type='MARRandomAffine', input_size=(256, 256), rotate_factor=15.,
+    dict(type='MARRandomAffine', input_size=codec['input_size'], rotate_factor=15.,
          scale_factor=(0.75, 1.25)),
     dict(type='MARRandomFlip', prob=0.5),
-    dict(type='GenerateTarget', encoder={{_base_.codec}}),
+    dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs',
          meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
                     'input_size', 'flip', 'flip_direction', 'cam_param',
                     'dataset_name')),
+]
+val_pipeline = [
+    dict(type='MARLoadImage', on_corrupt='raise'),
+    dict(type='MARDefaultIntrinsics'),
+    dict(type='MARResizePad', input_size=codec['input_size']),
+    dict(type='PackPoseInputs',
+         meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
+                    'input_size', 'cam_param', 'ori_cam_param', 'input_affine',
+                    'seq_name', 'frame_idx', 'raw_ann_info', 'dataset_name')),
 ]
 train_dataloader = dict(
     _delete_=True,
@@ -61,5 +72,6 @@ val_dataloader = dict(
         type='MARSyntheticDataset',
         data_root=data_root,
         ann_file='annotations/synthetic_test.json',
-        data_prefix=dict(img='images/')))
+        data_prefix=dict(img='images/'),
+        pipeline=val_pipeline))
 test_dataloader = val_dataloader

@@ -81,7 +81,7 @@ def parse_args(argv=None):
 def make_config(work_dir, data_dir, iters, batch_size, num_test=None):
     from mmengine.config import Config
 
-    from mmmar.utils import sync_config
+    from mmmar.utils import check_config
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = osp.join(work_dir, 'train')
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -100,7 +100,8 @@ def make_config(work_dir, data_dir, iters, batch_size, num_test=None):
     cfg.test_evaluator = dict(type='MuPoTSMetric')
     cfg.val_evaluator = cfg.test_evaluator
     cfg.log_level = 'INFO'  # into the log files; the terminal shows CONSOLE_LEVEL and up
-    return sync_config(cfg)
+    check_config(cfg)
+    return cfg
 
 
 def log_file(runner):

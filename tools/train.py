@@ -135,7 +135,7 @@ def main(argv=None):
     cfg = merge_args(cfg, args)
 
     from mmmar.utils import prepare_runner_config
-    prepare_runner_config(cfg, args.launcher, args.cfg_options)
+    prepare_runner_config(cfg, args.launcher)
 
     runner = Runner.from_cfg(cfg)
     runner.train()

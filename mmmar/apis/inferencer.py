@@ -11,7 +11,7 @@ and differs in what it keeps and what it feeds the model:
 * the camera intrinsics enter the test pipeline as ``cam_param=dict(K=...)`` (user-given or
   :func:`mmmar.apis.intrinsics.default_intrinsics`) and every result records which ``K`` was
   used and its source (``'user'`` / ``'default-fov60'``);
-* the config goes through :func:`mmmar.utils.sync_config` before anything is built;
+* the config is checked (:func:`mmmar.utils.check_config`) before anything is built;
 * bad inputs raise :class:`MARInputError` naming the path; inside a folder / list, a bad file
   is logged, listed in ``result['failed']`` (and ``<pred_out_dir>/failed_inputs.json``) and
   the other files are still processed.
@@ -76,7 +76,7 @@ class MARInferencer(Pose2DInferencer):
             ``None``: :func:`~mmmar.apis.intrinsics.default_intrinsics` per image.
         fov_deg (float): Horizontal field of view of the default intrinsics. Defaults to 60.
         cfg_options (dict, optional): Overrides merged into the config before
-            :func:`mmmar.utils.sync_config`.
+            :func:`mmmar.utils.check_config`.
         batch_size (int): Images per forward pass (default of every call). The
             results are those of batch size 1 (each image's maps are decoded on
             their own); results are still yielded one per image, in order.
@@ -157,7 +157,7 @@ class MARInferencer(Pose2DInferencer):
     # ------------------------------------------------------------------
     # building
     def _prepare_cfg(self, cfg: ConfigType) -> None:
-        """sync_config + MAR defaults, once, in place."""
+        """check_config + MAR defaults, once, in place."""
         if self._cfg_prepared or not cfg:
             return
         prepare_inference_cfg(cfg, self._cfg_options)
@@ -270,19 +270,6 @@ class MARInferencer(Pose2DInferencer):
         data['data_samples'].set_metainfo(
             dict(intrinsics=record, img_path=path, ori_shape=(h, w)))
         return data
-
-    def preprocess(self, inputs, batch_size: int = 1, bboxes=None,
-                   bbox_thr: float = 0.3, nms_thr: float = 0.3, **kwargs):
-        """Yield ``(collated data, [inputs])`` per ``batch_size`` inputs."""
-        chunk_data, chunk_inputs = [], []
-        for i, input in enumerate(inputs):
-            chunk_data += self.preprocess_single(input, index=i, **kwargs)
-            chunk_inputs.append(input)
-            if len(chunk_inputs) == batch_size:
-                yield self.collate_fn(chunk_data), chunk_inputs
-                chunk_data, chunk_inputs = [], []
-        if chunk_inputs:
-            yield self.collate_fn(chunk_data), chunk_inputs
 
     # ------------------------------------------------------------------
     @torch.no_grad()

@@ -59,9 +59,9 @@ def _mar_visualizer_cfg(vis) -> dict:
 
 def prepare_inference_cfg(cfg: Union[Config, ConfigDict],
                           cfg_options: Optional[dict] = None) -> None:
-    """In place: merge ``cfg_options``, :func:`mmmar.utils.sync_config`, default
+    """In place: merge ``cfg_options``, :func:`mmmar.utils.check_config`, default
     ``data_mode='bottomup'`` and a :class:`~mmmar.visualization.MARPose3DVisualizer`."""
-    from mmmar.utils import sync_config
+    from mmmar.utils import check_config
     if cfg_options:
         if isinstance(cfg, Config):
             cfg.merge_from_dict(cfg_options)
@@ -69,7 +69,7 @@ def prepare_inference_cfg(cfg: Union[Config, ConfigDict],
             tmp = Config(copy.deepcopy(dict(cfg)))
             tmp.merge_from_dict(cfg_options)
             cfg.update(tmp._cfg_dict)
-    sync_config(cfg)
+    check_config(cfg)
     if 'data_mode' not in cfg:
         cfg['data_mode'] = 'bottomup'
     vis = cfg.get('visualizer')

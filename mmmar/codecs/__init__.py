@@ -4,12 +4,10 @@ from .dense_decode import dense_evidence, evidence_to_host
 from .grouping import (DecodeEvidence, group_people, limb_pair_scores, people_from_evidence,
                        structured_pose)
 from .mar_codec import MARCodec
-from .paf import draw_pafs, greedy_match, paf_line_scores
-from .reference_decode import evidence_numpy, heatmap_peaks_nms, refine_peaks
+from .paf import draw_pafs
 
 __all__ = [
-    'MARCodec', 'heatmap_peaks_nms', 'refine_peaks', 'structured_pose',
-    'draw_pafs', 'greedy_match', 'paf_line_scores', 'DecodeEvidence',
+    'MARCodec', 'structured_pose', 'draw_pafs', 'DecodeEvidence',
     'assign_limb', 'assign_limbs', 'group_people', 'limb_pair_scores', 'people_from_evidence',
-    'dense_evidence', 'evidence_to_host', 'evidence_numpy'
+    'dense_evidence', 'evidence_to_host'
 ]

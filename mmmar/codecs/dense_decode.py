@@ -19,16 +19,15 @@ wherever they are (GPU or CPU):
 Only these small per-candidate / per-person tensors move to the host
 (:func:`evidence_to_host`: one copy per batch, about 70 kB per image at 20
 people), where :func:`mmmar.codecs.grouping.group_people` assembles the
-people. The same function with ``fixed_size=True`` has static shapes (no
-data-dependent sizes, no host synchronisation) and is what the ONNX export
-includes in the graph (``tools/deployment/export_onnx.py``).
-
-Maps that are already on the host (CPU tensors) take the same algorithm in
-numpy (:func:`mmmar.codecs.host_decode.host_evidence`: no copy, and a
-fraction of torch's per-operation cost on these small arrays) unless
-``impl='torch'``. The plain numpy reference that both are tested against is
-:func:`mmmar.codecs.reference_decode.evidence_numpy`.
+people. This is the one implementation, for maps on any device (CPU
+tensors included); with ``fixed_size=True`` it has static shapes (max-pool
+NMS and ``topk`` instead of the sparse peak search, every PAF pair
+integrated: no data-dependent sizes, no host synchronisation), which is
+what the ONNX export includes in the graph
+(``tools/deployment/export_onnx.py``). The plain numpy oracle the tests
+compare it with is :func:`mmmar.testing.evidence_numpy`.
 """
+from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -37,17 +36,24 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmmar.structures.utils import to_numpy
-from .grouping import DecodeEvidence
-from .host_decode import host_evidence, window_offsets
+from .grouping import ROOT_MAPS, DecodeEvidence
 from .paf_torch import limb_paf_scores
-
-#: Root-read maps, in the order of :data:`DenseEvidence` ``root_reads``.
-ROOT_MAPS = ('root_depth', 'log_sigma_reg', 'log_sigma_geo', 'torso_length')
 
 #: Order of the tensors of :func:`dense_evidence` (and of the ONNX outputs).
 EVIDENCE_FIELDS = ('cand_xy', 'cand_score', 'cand_valid', 'root_index',
                    'person_valid', 'offset_xy', 'rel_depth',
                    'heat_at_offset', 'paf_scores', 'root_reads')
+
+
+@lru_cache(maxsize=None)
+def window_offsets(kernel: int) -> np.ndarray:
+    """(dx, dy) offsets of a ``kernel`` window, centre excluded (read-only,
+    cached)."""
+    r = kernel // 2
+    off = np.array([(dx, dy) for dy in range(-r, r + 1)
+                    for dx in range(-r, r + 1) if dx or dy], np.intp)
+    off.setflags(write=False)
+    return off
 
 
 def _gather_flat(maps: Tensor, index: Tensor) -> Tensor:
@@ -169,8 +175,7 @@ def dense_evidence(heatmaps: Tensor,
                    offsets: Tensor,
                    codec,
                    root_maps: Optional[Dict[str, Optional[Tensor]]] = None,
-                   fixed_size: bool = False,
-                   impl: str = 'auto') -> Dict[str, Tensor]:
+                   fixed_size: bool = False) -> Dict[str, Tensor]:
     """The decode's dense stages for a batch, on the maps' device.
 
     Args:
@@ -184,9 +189,6 @@ def dense_evidence(heatmaps: Tensor,
             decode_max_instances)`` slots per joint and N =
             ``decode_max_instances`` people slots whatever the maps hold (for
             export); else M is the largest peak count of the batch.
-        impl (str): ``'auto'``: CPU maps (``fixed_size=False``) take
-            :func:`~mmmar.codecs.host_decode.host_evidence` (numpy arrays,
-            same values), others torch; ``'torch'``: torch everywhere.
 
     Returns:
         dict: float32 / bool / int64 tensors (:data:`EVIDENCE_FIELDS`):
@@ -197,14 +199,6 @@ def dense_evidence(heatmaps: Tensor,
         ``paf_scores`` (B, L, M + N, M) and ``root_reads`` (B, 4, N) (the
         maps of :data:`ROOT_MAPS`, 0 where not given).
     """
-    if impl not in ('auto', 'torch'):
-        raise ValueError("dense_evidence: `impl` must be 'auto' or 'torch', "
-                         f'got {impl!r}')
-    if impl == 'auto' and not fixed_size and heatmaps.device.type == 'cpu':
-        return host_evidence(
-            *(to_numpy(t, float32=True) for t in (heatmaps, pafs, offsets)),
-            codec, {k: to_numpy(v, float32=True)
-                    for k, v in (root_maps or {}).items()})
     heatmaps, pafs, offsets = (t.float() for t in (heatmaps, pafs, offsets))
     B, K_, h, w = heatmaps.shape
     r = codec.root_index

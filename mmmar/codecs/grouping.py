@@ -3,8 +3,8 @@
 The dense stages of the decode (heatmap NMS, peak extraction, reading the
 root offsets / depth / sigma maps at the roots, PAF line integrals) produce a
 small :class:`DecodeEvidence` per image, on the maps' device
-(:mod:`mmmar.codecs.dense_decode`) or in numpy (the reference,
-:mod:`mmmar.codecs.reference_decode`). :func:`group_people` walks the
+(:mod:`mmmar.codecs.dense_decode`; the tests' numpy oracle
+:func:`mmmar.testing.evidence_numpy` gives the same). :func:`group_people` walks the
 kinematic tree from the roots, parents first (all limbs at once from guessed
 parent joints, then again those whose parent came out otherwise), and for
 every limb assigns the child-joint candidates to the people with
@@ -29,7 +29,10 @@ import numpy as np
 
 from mmmar.geometry import focal_of
 from .assignment import assign_limbs
-from .paf import greedy_match
+
+#: The per-pixel maps read at the root pixels (``DecodeEvidence.root_reads``), in the order
+#: of the dense decode's ``root_reads`` tensor.
+ROOT_MAPS = ('root_depth', 'log_sigma_reg', 'log_sigma_geo', 'torso_length')
 
 
 class DecodeEvidence(NamedTuple):
@@ -188,8 +191,7 @@ def tree_plan(limbs: np.ndarray, root: int) -> TreePlan:
     return TreePlan(len(levels), order, child, parent_row)
 
 
-def group_people(ev: DecodeEvidence, codec,
-                 method: str = 'optimal') -> Dict[str, np.ndarray]:
+def group_people(ev: DecodeEvidence, codec) -> Dict[str, np.ndarray]:
     """Assemble people along the kinematic tree (parents first).
 
     For each limb (parent p, child c) and each person the start is the
@@ -214,23 +216,14 @@ def group_people(ev: DecodeEvidence, codec,
     is that of going down the tree level by level (:func:`limb_levels`:
     level k is final after k + 1 rounds), in one or two rounds on good maps.
 
-    ``method='greedy_paf'`` is the former grouping, kept as the baseline of
-    ``tools/analysis_tools/grouping_stress.py``: allowed pairs need a PAF
-    integral >= ``decode_paf_thr`` and are matched greedily by PAF integral
-    alone (:func:`mmmar.codecs.paf.greedy_match`).
-
     Args:
         ev (DecodeEvidence): The image's evidence.
         codec: The :class:`MARCodec` (decode parameters, root, limbs).
-        method (str): ``'optimal'`` (default) or ``'greedy_paf'``.
 
     Returns:
         dict: ``xy`` (N, K, 2) heatmap px, ``heatmap_score`` (N, K) matched
         peak value (0 where none), ``from_heatmap`` (N, K) bool.
     """
-    if method not in ('optimal', 'greedy_paf'):
-        raise ValueError("group_people: `method` must be 'optimal' or "
-                         f"'greedy_paf', got {method!r}")
     N = ev.num_people
     K, M = ev.cand_score.shape
     if N == 0:
@@ -242,7 +235,7 @@ def group_people(ev: DecodeEvidence, codec,
     used = np.full((L, N), -2, np.intp)  # the parent rows a limb was done with
     todo = np.arange(L)
     for _ in range(plan.depth + 1):  # level k is final after k + 1 rounds
-        used[todo] = _assemble_limbs(ev, codec, a, todo, method)
+        used[todo] = _assemble_limbs(ev, codec, a, todo)
         # again: the limbs whose parent is not what they were done with
         todo = np.flatnonzero((a.start_row[plan.parent_row] != used).any(1))
         if not todo.size:
@@ -314,7 +307,7 @@ def _limb_evidence(ev: DecodeEvidence, codec, c: np.ndarray,
 
 
 def _assemble_limbs(ev: DecodeEvidence, codec, a: _Assembly,
-                    todo: np.ndarray, method: str) -> np.ndarray:
+                    todo: np.ndarray) -> np.ndarray:
     """Assign the child candidates of the limbs ``todo`` (rows of
     ``a.plan``) from their parents' current rows, update those rows, and
     return the parent rows used (D, N)."""
@@ -327,13 +320,8 @@ def _assemble_limbs(ev: DecodeEvidence, codec, a: _Assembly,
         codec.decode_gate_px,
         codec.decode_gate_ratio * np.sqrt(d[..., 0]**2 + d[..., 1]**2))
     allowed = a.cand_ok[todo] & (a.dist[todo] <= gate[..., None])
-    if method == 'greedy_paf':
-        allowed &= paf >= codec.decode_paf_thr
-        m = np.stack([greedy_match(paf[i], allowed[i])
-                      for i in range(len(cc))]).reshape(len(cc), N)
-    else:
-        m = assign_limbs(a.score0[todo] + paf, allowed &
-                         (a.link0[todo] + paf >= codec.decode_paf_thr))
+    m = assign_limbs(a.score0[todo] + paf, allowed &
+                     (a.link0[todo] + paf >= codec.decode_paf_thr))
     got = m >= 0
     m0 = np.maximum(m, 0)
     a.hm_score[todo] = np.where(got, ev.cand_score[cc, m0], 0.)
@@ -346,14 +334,12 @@ def _assemble_limbs(ev: DecodeEvidence, codec, a: _Assembly,
 
 
 def people_from_evidence(ev: DecodeEvidence, codec,
-                         K: Optional[np.ndarray] = None,
-                         method: str = 'optimal') -> Dict[str, np.ndarray]:
+                         K: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
     """The codec's decode result of one image from its evidence (see
-    :meth:`MARCodec.decode` for the fields; ``method``: see
-    :func:`group_people`)."""
+    :meth:`MARCodec.decode` for the fields)."""
     N = ev.num_people
     r = codec.root_index
-    g = group_people(ev, codec, method)
+    g = group_people(ev, codec)
     pos, from_hm = g['xy'], g['from_heatmap']
     kscore = np.where(from_hm, g['heatmap_score'], ev.heat_at_offset)
     scale = codec.scale_factor

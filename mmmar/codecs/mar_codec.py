@@ -8,11 +8,10 @@ from mmpose.registry import KEYPOINT_CODECS
 
 from mmmar.structures import skeleton
 from mmmar.structures.utils import to_numpy
-from .dense_decode import ROOT_MAPS, dense_evidence, evidence_to_host, transferred_bytes
+from .dense_decode import ROOT_MAPS, dense_evidence, evidence_to_host
 from .grouping import people_from_evidence, tree_plan
 from .paf import draw_pafs, limb_index
-from .reference_decode import evidence_numpy
-from .targets import ROOT_TARGETS, gaussian_heatmaps, heatmap_mask, root_targets
+from .targets import gaussian_heatmaps, heatmap_mask, root_targets
 from .validation import check_bbox, check_encode_inputs
 from .weights import missing_joint_weights
 
@@ -41,8 +40,8 @@ class MARCodec(BaseKeypointCodec):
 
         - heatmaps (np.ndarray): (K, h, w) Gaussians of the visible joints,
           max over people
-        - heatmap_mask (np.ndarray): (h, w), 0 in ignored regions
-        - heatmap_weights (np.ndarray): (K, h, w) loss weights of the
+        - heatmap_mask (np.ndarray): (h, w) uint8, 0 in ignored regions
+        - heatmap_weights (np.ndarray): (K, h, w) uint8 loss weights of the
           heatmaps: ``heatmap_mask``, and 0 for joint k in the neighbourhood
           of every person whose joint k is unknown (``keypoints_valid`` 0,
           e.g. COCO's head_top, spine, head): its target there is not "no
@@ -51,7 +50,7 @@ class MARCodec(BaseKeypointCodec):
           people, for limbs whose two joints are valid (occluded ones
           included, as OpenPose does for labelled joints), so that a visible
           joint can be assembled from an occluded parent
-        - paf_weights (np.ndarray): (2L, h, w), ``heatmap_mask``, and 0 for
+        - paf_weights (np.ndarray): (2L, h, w) uint8, ``heatmap_mask``, and 0 for
           limb l (both channels) in the neighbourhood of every person with
           an unknown joint of limb l
 
@@ -75,6 +74,17 @@ class MARCodec(BaseKeypointCodec):
 
         Where root neighbourhoods overlap the nearer person (smaller
         ``Z_root``; for people without depth the larger 2D extent) wins.
+        - root_pixels (np.ndarray): (P,) int64 flat heatmap pixels of the
+          root neighbourhoods, and root_targets (np.ndarray): (P, 6K + 4)
+          float32 the values of the six fields above there: the packed form
+          of the root fields (a few kB instead of 106 dense channels)
+
+    Packed for training (``field_mapping_table`` -> ``gt_fields``,
+    ``label_mapping_table`` -> ``gt_instance_labels``): ``heatmaps``,
+    ``pafs`` (float32), ``heatmap_weights``, ``paf_weights`` (uint8) and the
+    packed root fields; :func:`mmmar.models.utils.stack_targets` makes them
+    the dense float maps of the loss on the device. ``heatmap_mask`` (in
+    ``heatmap_weights`` already) is not packed.
 
     Args:
         input_size (tuple): Input image size ``[W, H]``.
@@ -133,12 +143,11 @@ class MARCodec(BaseKeypointCodec):
         'ignore_mask', 'bbox', 'img_path'
     }
 
-    #: The encoded fields (see above), packed under their own names.
-    field_mapping_table = {
-        k: k
-        for k in ('heatmaps', 'heatmap_mask', 'heatmap_weights', 'pafs',
-                  'paf_weights') + ROOT_TARGETS
-    }
+    #: The dense maps packed into ``gt_fields`` under their own names.
+    field_mapping_table = {k: k for k in ('heatmaps', 'heatmap_weights', 'pafs', 'paf_weights')}
+
+    #: The root fields, packed into ``gt_instance_labels`` (one entry per root pixel).
+    label_mapping_table = dict(root_pixels='root_pixels', root_targets='root_targets')
 
     #: Replaces PackPoseInputs' default instance table: mmpose's defaults plus
     #: the 3D/validity fields of MAR.
@@ -251,8 +260,8 @@ class MARCodec(BaseKeypointCodec):
             img_path (str, optional): Only used in error messages.
 
         Returns:
-            dict: The fields of :attr:`field_mapping_table` (float32), see the
-            class docstring.
+            dict: The fields of the class docstring (float32, masks and weights
+            of the maps uint8).
         """
         (keypoints, vis, valid, kpts_cam, has_depth,
          K) = check_encode_inputs(keypoints, keypoints_visible, keypoints_cam,
@@ -272,13 +281,14 @@ class MARCodec(BaseKeypointCodec):
         pafs, _ = draw_pafs(xy[:, self._limbs[:, 0]],
                             xy[:, self._limbs[:, 1]], limb_valid,
                             self.heatmap_size, self.paf_width)
+        # masks and weights are products of 0 / 1 maps: uint8 is exact
         encoded = dict(
             heatmaps=gaussian_heatmaps(xy, vis, self.heatmap_size, self.sigma,
                                        self.heatmap_truncate),
-            heatmap_mask=mask,
-            heatmap_weights=joint_w * mask,
+            heatmap_mask=mask.astype(np.uint8),
+            heatmap_weights=(joint_w * mask).astype(np.uint8),
             pafs=pafs,
-            paf_weights=np.repeat(limb_w, 2, axis=0) * mask)
+            paf_weights=(np.repeat(limb_w, 2, axis=0) * mask).astype(np.uint8))
         encoded.update(root_targets(xy, valid, kpts_cam, has_depth, K, self))
         return encoded
 
@@ -293,8 +303,7 @@ class MARCodec(BaseKeypointCodec):
                K: Optional[ArrayOrTensor] = None,
                log_sigma_reg: Optional[ArrayOrTensor] = None,
                log_sigma_geo: Optional[ArrayOrTensor] = None,
-               torso_length: Optional[ArrayOrTensor] = None,
-               backend: str = 'torch') -> Dict[str, np.ndarray]:
+               torso_length: Optional[ArrayOrTensor] = None) -> Dict[str, np.ndarray]:
         """Decode the maps of ONE image into people (2.5D poses + root depth).
 
         Steps: max-pool NMS of heatmap peaks; people = root (pelvis) peaks
@@ -306,11 +315,11 @@ class MARCodec(BaseKeypointCodec):
         offset-predicted joint and heatmap peak value, gated by the distance
         to the offset-predicted joint) and the structured 2.5D pose of Eq. 3.
 
-        The dense stages run in torch where the maps are
+        The dense stages run in torch where the maps are, on every device
         (:mod:`mmmar.codecs.dense_decode`; numpy inputs are wrapped without a
-        copy), or with ``backend='numpy'`` in the numpy reference
-        (:mod:`mmmar.codecs.reference_decode`); both give the same people.
-        For a batch use :meth:`decode_batch`. Everything returned is numpy.
+        copy); this is :meth:`decode_batch` of a batch of one. The tests
+        compare it with the numpy oracle :func:`mmmar.testing.reference_decode`.
+        Everything returned is numpy.
 
         Args:
             heatmaps (np.ndarray | Tensor): (K, h, w).
@@ -322,7 +331,6 @@ class MARCodec(BaseKeypointCodec):
                 image; needed for ``root_depth`` in mm.
             log_sigma_reg, log_sigma_geo, torso_length (optional): (1, h, w)
                 or (h, w) maps, read at the root pixels.
-            backend (str): ``'torch'`` (default) or ``'numpy'``.
 
         Returns:
             dict: with N people (sorted by descending root peak value):
@@ -347,15 +355,6 @@ class MARCodec(BaseKeypointCodec):
         maps = dict(root_depth=root_depth, log_sigma_reg=log_sigma_reg,
                     log_sigma_geo=log_sigma_geo, torso_length=torso_length)
         K = to_numpy(K, float32=True)
-        if backend == 'numpy':
-            ev = evidence_numpy(
-                *(to_numpy(x, float32=True) for x in (heatmaps, pafs, offsets)),
-                self, {k: to_numpy(v, float32=True)
-                       for k, v in maps.items() if v is not None})
-            return people_from_evidence(ev, self, K)
-        if backend != 'torch':
-            raise ValueError(f"MARCodec.decode: `backend` must be 'torch' or "
-                             f"'numpy', got {backend!r}")
         h, w = _as_tensor(heatmaps).shape[-2:]
         out = dict(heatmaps=heatmaps, pafs=pafs, offsets=offsets)
         out.update({k: v for k, v in maps.items() if v is not None})
@@ -364,15 +363,15 @@ class MARCodec(BaseKeypointCodec):
 
     def decode_batch(self,
                      outputs: Dict[str, torch.Tensor],
-                     Ks: Optional[Sequence] = None,
-                     return_bytes: bool = False) -> List[dict]:
+                     Ks: Optional[Sequence] = None) -> List[dict]:
         """Decode a batch of network outputs where they are (GPU or CPU).
 
         The dense stages run batched in torch on the maps' device
         (:func:`mmmar.codecs.dense_decode.dense_evidence`); only the peaks,
         the values read at the roots and the PAF line integrals (tens of kB
-        per image) are copied to the host, in one copy, where the people are
-        grouped (:func:`mmmar.codecs.grouping.people_from_evidence`).
+        per image, :func:`~mmmar.codecs.dense_decode.transferred_bytes`) are
+        copied to the host, in one copy, where the people are grouped
+        (:func:`mmmar.codecs.grouping.people_from_evidence`).
 
         Args:
             outputs (dict): ``heatmaps`` (B, K, h, w), ``pafs`` (B, 2L, h, w),
@@ -380,11 +379,9 @@ class MARCodec(BaseKeypointCodec):
                 ``log_sigma_reg``, ``log_sigma_geo``, ``torso_length``
                 (B, 1, h, w); other keys are ignored.
             Ks (Sequence, optional): B (3, 3) input intrinsics (or None).
-            return_bytes (bool): Also return the bytes copied to the host.
 
         Returns:
-            list[dict]: per image, the fields of :meth:`decode` (and the
-            byte count when ``return_bytes``).
+            list[dict]: per image, the fields of :meth:`decode`.
         """
         for k in ('heatmaps', 'pafs', 'offsets'):
             if k not in outputs:
@@ -395,10 +392,7 @@ class MARCodec(BaseKeypointCodec):
         with torch.no_grad():
             dense = dense_evidence(outputs['heatmaps'], outputs['pafs'],
                                    outputs['offsets'], self, root_maps)
-        results = self.decode_evidence(dense, Ks, tuple(root_maps))
-        if return_bytes:
-            return results, transferred_bytes(dense)
-        return results
+        return self.decode_evidence(dense, Ks, tuple(root_maps))
 
     def decode_evidence(self,
                         dense: Dict[str, ArrayOrTensor],

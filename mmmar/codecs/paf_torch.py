@@ -1,7 +1,7 @@
 """PAF line integrals in torch, batched over images and limbs, on the maps'
 device (the dense decode stage of :mod:`mmmar.codecs.dense_decode`).
 
-Same definition as the numpy :func:`mmmar.codecs.paf.paf_pair_scores`:
+Same definition as the numpy oracle :func:`mmmar.testing.paf_pair_scores`:
 ``E = mean_s <F(p_s), unit(end - start)>`` over ``num_samples`` points
 evenly spaced on the segment, nearest pixel (clipped to the map), segments
 shorter than :data:`~mmmar.codecs.paf.MIN_LIMB_LENGTH` score 1. Sample

@@ -122,6 +122,34 @@ def root_pixels(root: np.ndarray, has_root: np.ndarray, priority: np.ndarray,
     return px[win_idx], py[win_idx], n[win_idx]
 
 
+def root_target_channels(num_keypoints: int) -> Dict[str, int]:
+    """Channels of each field of :data:`ROOT_TARGETS`, in the column order of the packed
+    ``root_targets`` (``offsets`` and ``offset_weights``: 3K, the others 1)."""
+    return {k: 3 * num_keypoints if k.startswith('offset') else 1 for k in ROOT_TARGETS}
+
+
+def scatter_root_targets(pixels, values, num_keypoints: int,
+                         heatmap_size: Tuple[int, int]) -> dict:
+    """The dense :data:`ROOT_TARGETS` maps of the packed root targets (numpy or torch, on
+    the arrays' device): ``values`` (P, 6K + 4) written at the flat pixels ``pixels`` (P,),
+    zero elsewhere.
+
+    Returns:
+        dict: name -> (C, h, w) of ``values``' type and dtype.
+    """
+    w, h = heatmap_size
+    out, start = {}, 0
+    for name, c in root_target_channels(num_keypoints).items():
+        if isinstance(values, np.ndarray):
+            dense = np.zeros((c, h * w), values.dtype)
+        else:
+            dense = values.new_zeros((c, h * w))
+        dense[:, pixels] = values[:, start:start + c].T
+        out[name] = dense.reshape(c, h, w)
+        start += c
+    return out
+
+
 def root_targets(xy: np.ndarray, valid: np.ndarray, kpts_cam: np.ndarray,
                  has_depth: np.ndarray, K: Optional[np.ndarray], codec) -> Dict[str, np.ndarray]:
     """Offsets (Eq. 2), root depth and torso length written within ``codec.root_radius`` of
@@ -137,33 +165,32 @@ def root_targets(xy: np.ndarray, valid: np.ndarray, kpts_cam: np.ndarray,
             ``depth_norm``, root and neck).
 
     Returns:
-        dict: :data:`ROOT_TARGETS` as float32 arrays, (3K, h, w) for the offsets and their
-        weights, (1, h, w) for the others (see :class:`MARCodec`).
+        dict: the packed form, ``root_pixels`` (P,) int64 flat heatmap pixels and
+        ``root_targets`` (P, 6K + 4) float32, their values (columns: the fields of
+        :data:`ROOT_TARGETS`, :func:`root_target_channels`); and the same as dense float32
+        maps (:func:`scatter_root_targets`), (3K, h, w) for the offsets and their weights,
+        (1, h, w) for the others (see :class:`MARCodec`).
     """
     w, h = codec.heatmap_size
-    K_ = valid.shape[1]
+    N, K_ = valid.shape
     r, m = codec.root_index, codec.neck_index
-    out = {k: np.zeros((3 * K_ if k.startswith('offset') else 1, h, w), np.float32)
-           for k in ROOT_TARGETS}
     has_root = valid[:, r] > 0
-    if not has_root.any():
-        return out
-    priority = root_priority(xy, valid, kpts_cam, has_depth, r)
-    px, py, n = root_pixels(xy[:, r], has_root, priority, codec.heatmap_size,
-                            codec.root_radius)
-    if n.size == 0:
-        return out
+    px = py = n = np.zeros(0, np.intp)
+    if has_root.any():
+        priority = root_priority(xy, valid, kpts_cam, has_depth, r)
+        px, py, n = root_pixels(xy[:, r], has_root, priority, codec.heatmap_size,
+                                codec.root_radius)
     dxy = (xy[n] - np.stack([px, py], -1)[:, None]) / codec.offset_norm
     zrel = (kpts_cam[n, :, 2] - kpts_cam[n, r:r + 1, 2]) / codec.depth_norm
-    vn = valid[n]
-    hd = has_depth[n]
-    out['offsets'][:, py, px] = np.concatenate([dxy[..., 0], dxy[..., 1], zrel], axis=1).T
-    out['offset_weights'][:, py, px] = np.concatenate([vn, vn, vn * hd[:, None]], axis=1).T
-    if K is not None:
-        out['root_depth'][0, py, px] = kpts_cam[n, r, 2] / focal_of(K)
-    out['root_depth_weights'][0, py, px] = hd
+    vn, hd = valid[n], has_depth[n]
+    root_depth = kpts_cam[n, r, 2] / focal_of(K) if K is not None else np.zeros(len(n))
     torso = np.linalg.norm(kpts_cam[n, m] - kpts_cam[n, r], axis=-1)
     torso_ok = hd * vn[:, r] * vn[:, m]
-    out['torso_length'][0, py, px] = torso * torso_ok
-    out['torso_length_weights'][0, py, px] = torso_ok
-    return out
+    values = np.concatenate([
+        dxy[..., 0], dxy[..., 1], zrel,  # offsets
+        vn, vn, vn * hd[:, None],  # offset_weights
+        np.stack([root_depth, hd, torso * torso_ok, torso_ok], -1)
+    ], axis=1).astype(np.float32).reshape(len(n), 6 * K_ + 4)
+    pixels = (py * w + px).astype(np.int64)
+    return dict(scatter_root_targets(pixels, values, K_, codec.heatmap_size),
+                root_pixels=pixels, root_targets=values)

@@ -29,7 +29,7 @@ from typing import List
 import numpy as np
 from mmpose.registry import DATASETS
 
-from mmmar.evaluation.functional import univ_key
+from mmmar.structures.annotations import univ_key
 from mmmar.structures.cam_param import make_cam_param
 from mmmar.structures.skeleton import NUM_JOINTS
 from .base_mar_dataset import MARBaseDataset, empty_instances, inside_image, pack_instances

@@ -212,6 +212,30 @@ def affine_to_3x3(A: ArrayLike) -> ArrayLike:
     return np.concatenate([A, last], axis=-2)
 
 
+def transform_points(points: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Apply a (3, 3) (or (2, 3)) image-space affine ``M`` to (..., 2) points (float32)."""
+    points = np.asarray(points, np.float64)
+    M = np.asarray(M, np.float64)
+    return (points @ M[:2, :2].T + M[:2, 2]).astype(np.float32)
+
+
+def inverse_input_transform(meta: dict) -> np.ndarray:
+    """(3, 3) map from network-input pixels back to original-image pixels, from a data
+    sample's metainfo: the inverse of ``input_affine``; else mmpose's ``input_center`` /
+    ``input_scale`` / ``input_size``; else the identity."""
+    A = meta.get('input_affine', None)
+    if A is not None:
+        return np.linalg.inv(affine_to_3x3(np.asarray(A, np.float64)))
+    if all(k in meta for k in ('input_size', 'input_center', 'input_scale')):
+        size = np.asarray(meta['input_size'], np.float64).reshape(2)
+        center = np.asarray(meta['input_center'], np.float64).reshape(2)
+        scale = np.asarray(meta['input_scale'], np.float64).reshape(2)
+        s = scale / size
+        t = center - 0.5 * scale
+        return np.array([[s[0], 0, t[0]], [0, s[1], t[1]], [0, 0, 1.]])
+    return np.eye(3)
+
+
 def transform_intrinsics(K: ArrayLike, A: ArrayLike) -> ArrayLike:
     """Intrinsics of an image warped by the pixel affine ``A``: ``A3 @ K``.
 

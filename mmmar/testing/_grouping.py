@@ -343,3 +343,40 @@ def round_trip(codec, inp, enc=None, **decode_kwargs):
                        enc['root_depth'], K=inp['cam_param']['K'],
                        **decode_kwargs)
     return count_failures(inp, dec, codec), dec
+
+
+def greedy_match(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Greedy one-to-one matching by descending score, vectorised: the grouping before
+    issue 12 (each limb matched by PAF integral alone), the baseline the tests compare the
+    optimal assignment (:func:`mmmar.codecs.assign_limb`) against.
+
+    Equivalent to "repeatedly take the best remaining valid pair and remove
+    its row and column": each round accepts every pair that is the best of
+    both its row and its column (the greedy choice is always such a pair and
+    accepting them does not change later greedy choices). The number of rounds
+    is at most ``min(N, M)`` and in practice 1-3; each round is vectorised.
+
+    Args:
+        scores (np.ndarray): Pair scores, shape (N, M).
+        valid (np.ndarray): Allowed pairs, shape (N, M), bool.
+
+    Returns:
+        np.ndarray: For each row the matched column or -1, shape (N,).
+    """
+    N, M = scores.shape
+    match = np.full(N, -1, dtype=np.intp)
+    if N == 0 or M == 0:
+        return match
+    s = np.where(valid, scores.astype(np.float64), -np.inf)
+    rows = np.arange(N)
+    while True:
+        best_col = s.argmax(1)
+        row_ok = np.isfinite(s[rows, best_col])
+        if not row_ok.any():
+            return match
+        best_row = s.argmax(0)
+        mutual = row_ok & (best_row[best_col] == rows)
+        r, c = rows[mutual], best_col[mutual]
+        match[r] = c
+        s[r, :] = -np.inf
+        s[:, c] = -np.inf

@@ -8,15 +8,22 @@ J = 17
 
 
 def build_tiny_head(**kw):
-    """``MARHead`` for 4 HRNet scales of 8-64 channels, seeded init; ``kw`` override."""
+    """``MARHead`` for 4 HRNet scales of 8-64 channels, seeded init; ``kw`` override.
+
+    Its default decoder matches :func:`random_feats` (maps 24x16, input 96x64) with unit
+    target normalisations (``offset_norm = depth_norm = 1``: offsets in heatmap px, dZ in
+    mm)."""
     import torch
     from mmpose.registry import MODELS
 
+    import mmmar.codecs  # noqa: F401
     import mmmar.models  # noqa: F401
     cfg = dict(
         type='MARHead',
         in_channels=(8, 16, 32, 64),
         branch_channels=16,
+        decoder=dict(type='MARCodec', input_size=(96, 64), heatmap_size=(24, 16),
+                     offset_norm=1., depth_norm=1.),
         init_cfg=None)
     cfg.update(kw)
     torch.manual_seed(0)  # deterministic random init
@@ -60,3 +67,17 @@ def head_data_samples(B=2, h=16, w=24, with_depth=True, seed=0, K=None):
             torso_length=np.full((1, h, w), 500., np.float32))
         out.append(ds)
     return out
+
+
+def packed_sample(encoded: dict, codec, metainfo: dict):
+    """A ``PoseDataSample`` holding ``codec.encode``'s output packed as ``PackPoseInputs``
+    packs it in a pipeline: the fields of ``codec.field_mapping_table`` in ``gt_fields``, those
+    of ``codec.label_mapping_table`` (the packed root fields) in ``gt_instance_labels``."""
+    from mmengine.structures import InstanceData, PixelData
+    from mmpose.structures import PoseDataSample
+    ds = PoseDataSample(metainfo=metainfo)
+    ds.gt_fields = PixelData(**{p: encoded[k] for k, p in codec.field_mapping_table.items()
+                                if k in encoded}).to_tensor()
+    ds.gt_instance_labels = InstanceData(**{
+        p: encoded[k] for k, p in codec.label_mapping_table.items() if k in encoded}).to_tensor()
+    return ds

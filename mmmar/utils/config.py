@@ -1,109 +1,100 @@
-"""Re-resolve derived config fields after inheritance or ``--cfg-options``.
+"""Check that a MAR config agrees with itself.
 
-mmengine evaluates a base config once: a child that overrides ``codec`` (say, a smaller
-``input_size``) still inherits pipelines, dataloaders and the head's decoder that were built
-from the *base* codec. :func:`sync_config` propagates the top-level keys that MAR configs treat
-as the single source of truth:
-
-* ``codec`` -> ``model.head.decoder``, every ``GenerateTarget.encoder`` and the ``input_size`` of
-  every transform that has one (``MARRandomAffine``, ``MARResizePad``, ...);
-* ``train_pipeline`` / ``val_pipeline`` / ``test_pipeline`` -> ``pipeline`` of the matching
-  dataloader's dataset (``test_pipeline`` falls back to ``val_pipeline``).
-
-Explicit settings win over propagation: keys of ``model.head.decoder`` that ``codec`` does not
-have (e.g. ``decode_root_thr`` set by a child config) are kept, and the ``overrides`` given to
-:func:`sync_config` (the ``--cfg-options`` of ``tools/train.py`` / ``tools/test.py``, e.g.
-``model.head.decoder.decode_root_thr=0.3`` or ``test_dataloader.dataset.pipeline.2.input_size``)
-are applied again after the propagation, so nothing propagated overwrites them.
-
-``tools/train.py``, ``tools/test.py`` and :mod:`mmmar.apis` call it; call it yourself when you
-build a Runner from a MAR config in your own code.
+MAR configs are written as mmpose's: a child config that changes ``codec`` states again
+everything built from it (``model.head.decoder``, the ``GenerateTarget`` encoder, the
+``input_size`` of the transforms, the dataloaders' pipelines), because mmengine resolves a
+base config once. Nothing rewrites a config at run time; :func:`check_config` only verifies
+the agreement and names the two values that differ. ``tools/train.py``, ``tools/test.py`` and
+:mod:`mmmar.apis` call it; a config read by plain mmengine / mmpose tools is used as it is
+(and ``MARHead`` refuses a batch whose input size is not its decoder's).
 """
-import copy
-from typing import Any, Optional
+from typing import Any, Iterator, Tuple
 
-from mmengine.config import Config, ConfigDict
+__all__ = ['check_config']
 
-__all__ = ['sync_config']
-
-#: Which top-level pipeline feeds which dataloader.
-PIPELINE_OF_DATALOADER = dict(
-    train_dataloader='train_pipeline',
-    val_dataloader='val_pipeline',
-    test_dataloader=('test_pipeline', 'val_pipeline'))
+#: the dataloaders whose datasets' pipelines are checked
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
-def _sync_transforms(pipeline: Any, codec: dict) -> None:
-    if not isinstance(pipeline, (list, tuple)):
-        return
-    for t in pipeline:
-        if not isinstance(t, dict):
-            continue
-        if t.get('type') == 'GenerateTarget':
-            t['encoder'] = copy.deepcopy(codec)
-        if 'input_size' in t and 'input_size' in codec:
-            t['input_size'] = tuple(codec['input_size'])
-
-
-def _dataset_pipelines(dataset: Any):
-    """Yield the pipelines of a dataset config, its wrapped datasets included."""
+def _dataset_pipelines(dataset: Any, where: str) -> Iterator[Tuple[str, Any]]:
+    """``(name, pipeline)`` of a dataset config, its wrapped datasets included."""
     if not isinstance(dataset, dict):
         return
     if 'pipeline' in dataset:
-        yield dataset['pipeline']
+        yield f'{where}.pipeline', dataset['pipeline']
     for key in ('dataset', 'datasets'):
         inner = dataset.get(key)
-        for d in (inner if isinstance(inner, (list, tuple)) else [inner]):
-            yield from _dataset_pipelines(d)
+        if isinstance(inner, (list, tuple)):
+            for i, d in enumerate(inner):
+                yield from _dataset_pipelines(d, f'{where}.{key}[{i}]')
+        else:
+            yield from _dataset_pipelines(inner, f'{where}.{key}')
 
 
-def sync_config(cfg: Config, overrides: Optional[dict] = None) -> Config:
-    """Propagate ``codec`` and the top-level pipelines into the places built from them.
+def _pipelines(cfg) -> Iterator[Tuple[str, Any]]:
+    for key in ('train_pipeline', 'val_pipeline', 'test_pipeline'):
+        if key in cfg:
+            yield key, cfg[key]
+    for key in DATALOADERS:
+        loader = cfg.get(key)
+        if isinstance(loader, dict):
+            yield from _dataset_pipelines(loader.get('dataset'), f'{key}.dataset')
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _require_same(name_a: str, a: Any, name_b: str, b: Any) -> None:
+    if not _same(a, b):
+        raise ValueError(f'config: {name_a}={a!r} but {name_b}={b!r}; a config that changes '
+                         'the codec must state it again in the decoder, the GenerateTarget '
+                         "encoder and the transforms' input_size")
+
+
+def _require_codec(name_ref: str, ref: dict, name: str, other: dict) -> None:
+    """Every key of the codec ``other`` (and its type and sizes) equals the reference's; the
+    reference may have more (decode-only options such as ``decode_root_thr``)."""
+    first = ('type', 'input_size', 'heatmap_size')
+    for key in first + tuple(sorted(set(other) - set(first))):
+        _require_same(f'{name_ref}.{key}', ref.get(key), f'{name}.{key}', other.get(key))
+
+
+def check_config(cfg) -> None:
+    """Raise ``ValueError`` where the parts of a MAR config built from the codec disagree.
+
+    The reference is ``model.head.decoder`` (the codec the model decodes with; the top-level
+    ``codec`` when the head has none). Checked against it: the top-level ``codec``, every
+    ``GenerateTarget`` encoder and every transform's ``input_size`` of the top-level
+    pipelines and of the dataloaders' (wrapped) datasets. A config without either is left
+    alone (not a MAR config).
 
     Args:
-        cfg (Config): A loaded MAR config (``overrides`` already merged or not); modified in
-            place and returned.
-        overrides (dict, optional): Explicit ``--cfg-options`` (dotted keys, as for
-            ``Config.merge_from_dict``). They are merged again after the propagation so that
-            they win; an override of a top-level pipeline also reaches its dataloader.
+        cfg (Config | dict): The loaded config (``--cfg-options`` merged).
+
+    Raises:
+        ValueError: Names the two disagreeing fields and their values.
     """
-    _propagate(cfg)
-    if overrides:
-        cfg.merge_from_dict(overrides)
-        pipeline_keys = ('train_pipeline', 'val_pipeline', 'test_pipeline', 'codec')
-        if any(str(k).split('.')[0] in pipeline_keys for k in overrides):
-            # an overridden top-level pipeline / codec: propagate it, then let the explicit
-            # dataloader / decoder overrides win again
-            _propagate(cfg)
-            cfg.merge_from_dict(overrides)
-    return cfg
-
-
-def _propagate(cfg: Config) -> None:
-    """``codec`` and the top-level pipelines -> decoder, dataloaders (see module doc)."""
-    for loader_key, pipe_keys in PIPELINE_OF_DATALOADER.items():
-        loader = cfg.get(loader_key)
-        if not isinstance(loader, dict) or 'dataset' not in loader:
-            continue
-        pipe_keys = pipe_keys if isinstance(pipe_keys, tuple) else (pipe_keys, )
-        pipe_key = next((k for k in pipe_keys if k in cfg), None)
-        if pipe_key is not None and 'pipeline' in loader['dataset']:
-            loader['dataset']['pipeline'] = copy.deepcopy(cfg[pipe_key])
-
+    head = (cfg.get('model') or {}).get('head') or {}
+    ref_name, ref = 'model.head.decoder', head.get('decoder')
     codec = cfg.get('codec')
-    if isinstance(codec, dict):
-        codec = ConfigDict(codec)
-        head = cfg.get('model', {}).get('head')
-        if isinstance(head, dict) and 'decoder' in head:
-            decoder = head['decoder'] if isinstance(head['decoder'], dict) else {}
-            # the codec's keys win; decoder-only options (set explicitly) are kept
-            extra = {k: v for k, v in decoder.items() if k not in codec}
-            head['decoder'] = copy.deepcopy(codec)
-            head['decoder'].update(copy.deepcopy(extra))
-        for key in ('train_pipeline', 'val_pipeline', 'test_pipeline'):
-            _sync_transforms(cfg.get(key), codec)
-        for loader_key in PIPELINE_OF_DATALOADER:
-            loader = cfg.get(loader_key)
-            if isinstance(loader, dict):
-                for pipeline in _dataset_pipelines(loader.get('dataset')):
-                    _sync_transforms(pipeline, codec)
+    if not isinstance(ref, dict):
+        ref_name, ref = 'codec', codec
+    if not isinstance(ref, dict):
+        return
+    if isinstance(codec, dict) and ref is not codec:
+        _require_codec(ref_name, ref, 'codec', codec)
+    for name, pipeline in _pipelines(cfg):
+        if not isinstance(pipeline, (list, tuple)):
+            continue
+        for i, t in enumerate(pipeline):
+            if not isinstance(t, dict):
+                continue
+            where = f"{name}[{i}]({t.get('type')})"
+            if t.get('type') == 'GenerateTarget' and isinstance(t.get('encoder'), dict):
+                _require_codec(ref_name, ref, f'{where}.encoder', t['encoder'])
+            if 'input_size' in t and 'input_size' in ref:
+                _require_same(f'{ref_name}.input_size', ref['input_size'],
+                              f'{where}.input_size', t['input_size'])

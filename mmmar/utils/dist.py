@@ -7,7 +7,6 @@ before the Runner is built. On machines with GPUs it does nothing and mmengine p
 """
 import os
 from datetime import timedelta
-from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
@@ -40,13 +39,13 @@ def init_cpu_process_group(launcher: str, cfg=None) -> bool:
     return True
 
 
-def prepare_runner_config(cfg, launcher: str, cfg_options: Optional[dict] = None):
+def prepare_runner_config(cfg, launcher: str):
     """What ``tools/train.py`` and ``tools/test.py`` do to a merged config before the Runner:
-    :func:`mmmar.utils.sync_config` (``cfg_options``: the explicit ``--cfg-options``, which win
-    over what it propagates), and for a CPU-only ``pytorch`` launch a gloo process group plus a
-    DistributedDataParallel wrapper without ``device_ids`` (CPU modules take none)."""
-    from .config import sync_config
-    sync_config(cfg, cfg_options)
+    :func:`mmmar.utils.check_config` (raises where the codec's copies disagree), and for a
+    CPU-only ``pytorch`` launch a gloo process group plus a DistributedDataParallel wrapper
+    without ``device_ids`` (CPU modules take none)."""
+    from .config import check_config
+    check_config(cfg)
     if init_cpu_process_group(launcher, cfg):
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
         cfg.setdefault('model_wrapper_cfg', dict(

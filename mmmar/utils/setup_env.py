@@ -8,9 +8,11 @@ from mmengine import DefaultScope
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Register mmpose's and mmmar's modules into mmpose's registries.
 
-    Mirrors :func:`mmpose.utils.register_all_modules`: mmmar components live in mmpose's
-    registries (scope ``'mmpose'``), so after this call ``MODELS.build(dict(type='MARHead'))``
-    works under ``default_scope='mmpose'``.
+    Mirrors :func:`mmpose.utils.register_all_modules`, which neither imports the
+    inferencers: :class:`mmmar.apis.MARInferencer` registers when ``mmmar.apis`` is imported,
+    e.g. by the configs' ``custom_imports``. mmmar components live in mmpose's registries
+    (scope ``'mmpose'``), so after this call ``MODELS.build(dict(type='MARHead'))`` works
+    under ``default_scope='mmpose'``.
 
     Args:
         init_default_scope (bool): Whether to set the default scope to ``'mmpose'``.
@@ -23,12 +25,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmmar.engine  # noqa: F401
     import mmmar.evaluation  # noqa: F401
     import mmmar.models  # noqa: F401
-    try:
-        import mmmar.apis  # noqa: F401
-        import mmmar.visualization  # noqa: F401
-    except ImportError as e:  # pragma: no cover - optional until written
-        if 'mmmar.visualization' not in str(e) and 'mmmar.apis' not in str(e):
-            raise
+    import mmmar.visualization  # noqa: F401
 
     if init_default_scope:
         never_created = DefaultScope.get_current_instance() is None \

@@ -9,6 +9,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from mmmar.testing import restate_codec
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SMALL_INPUT = (128, 96)  # (W, H), stride 4
 
@@ -24,12 +26,10 @@ def _small_config_path():
 
 
 def _shrink(cfg):
-    """Smaller input, no pretrained download, no extra decoding cost."""
+    """Smaller input (restated wherever the codec is used), no pretrained download."""
     W, H = SMALL_INPUT
-    codec = dict(cfg.codec)
-    stride = codec['input_size'][0] // codec['heatmap_size'][0]
-    codec.update(input_size=(W, H), heatmap_size=(W // stride, H // stride))
-    cfg.codec = codec
+    stride = cfg.codec['input_size'][0] // cfg.codec['heatmap_size'][0]
+    restate_codec(cfg, input_size=(W, H), heatmap_size=(W // stride, H // stride))
     backbone = cfg.model.get('backbone', {})
     if isinstance(backbone, dict) and 'init_cfg' in backbone:
         backbone['init_cfg'] = None
@@ -40,10 +40,10 @@ def _shrink(cfg):
 def setup(tmp_path_factory):
     cfg_path = _small_config_path()
     assert cfg_path is not None, 'the small MAR config is missing from configs/'
-    from mmmar.utils import register_all_modules, sync_config
+    from mmmar.utils import register_all_modules
     register_all_modules()
     from mmpose.registry import MODELS
-    cfg = sync_config(_shrink(Config.fromfile(cfg_path)))
+    cfg = _shrink(Config.fromfile(cfg_path))
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     tmp = tmp_path_factory.mktemp('mar_model')
@@ -76,5 +76,6 @@ def setup(tmp_path_factory):
 def decoder_thr(thr):
     """``--cfg-options`` setting every decoder threshold to ``thr`` (the keypoint one at
     most 0.1): low = every peak is a person, high = nobody."""
-    return {'codec.decode_root_thr': thr, 'codec.decode_candidate_thr': thr,
-            'codec.decode_keypoint_thr': min(thr, 0.1)}
+    return {'model.head.decoder.decode_root_thr': thr,
+            'model.head.decoder.decode_candidate_thr': thr,
+            'model.head.decoder.decode_keypoint_thr': min(thr, 0.1)}

@@ -93,17 +93,16 @@ def test_test_dataloader_batch_gives_the_results_of_batch_one(tmp_path):
     from mmpose.registry import MODELS
 
     from mmmar.datasets.synthetic import generate_synthetic_dataset
-    from mmmar.utils import register_all_modules, sync_config
+    from mmmar.testing import restate_codec
+    from mmmar.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     root = str(tmp_path / 'synthetic') + '/'
     generate_synthetic_dataset(root, num_images=10, num_sequences=2, num_test_sequences=1,
                                img_size=(128, 96), min_people=1, max_people=3, seed=5)
     repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     cfg = Config.fromfile(osp.join(repo, 'configs', 'mar_hrnet-small_synthetic-256x256.py'))
-    cfg.merge_from_dict({'codec.input_size': (96, 96), 'codec.heatmap_size': (24, 24),
-                         'codec.decode_root_thr': 0.02, 'codec.decode_candidate_thr': 0.02,
-                         'codec.decode_keypoint_thr': 0.02})
-    sync_config(cfg)
+    restate_codec(cfg, input_size=(96, 96), heatmap_size=(24, 24), decode_root_thr=0.02,
+                  decode_candidate_thr=0.02, decode_keypoint_thr=0.02)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).eval()
     head = model.head

@@ -135,10 +135,8 @@ def test_plain_mmpose_inferencer(setup):
     pipeline) but keeps only mmpose's fields."""
     from mmpose.apis import MMPoseInferencer
 
-    from mmmar.utils import sync_config
     cfg = Config.fromfile(setup['cfg'])
     cfg.merge_from_dict(decoder_thr(-1e6))
-    sync_config(cfg)
     # mmpose's Pose2DInferencer reads cfg.data_mode (MARInferencer defaults it)
     cfg.setdefault('data_mode', 'bottomup')
     pipeline = cfg.test_dataloader.dataset.pipeline

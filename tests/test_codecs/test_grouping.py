@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 import torch
 
-from mmmar.codecs import MARCodec, assign_limb, evidence_numpy, greedy_match, limb_pair_scores
+from mmmar.codecs import MARCodec, assign_limb, limb_pair_scores
 from mmmar.codecs.assignment import _optimal_assignment, assign_limbs
-from mmmar.codecs.dense_decode import dense_evidence, evidence_to_host
+from mmmar.codecs.dense_decode import dense_evidence, evidence_to_host, transferred_bytes
 from mmmar.codecs.grouping import limb_levels
 from mmmar.structures.skeleton import ROOT as R
-from mmmar.testing import (make_input, overlap_scenes, panoptic_views, project, roots_separable,
-                           round_trip, sample_from_2d, stress_scenes)
+from mmmar.testing import (evidence_numpy, greedy_match, make_input, overlap_scenes, panoptic_views,
+                           project, reference_decode, roots_separable, round_trip, sample_from_2d,
+                           stress_scenes)
 
 torch.set_num_threads(1)
 SIZES = ((512, 384), (832, 512))
@@ -179,11 +180,10 @@ def test_single_choice_conflicts_equal_the_optimal_assignment():
             assert got[l].tolist() == ref.tolist(), (scores[l], allowed[l])
 
 
-def test_host_dense_stages_equal_torch_on_cpu():
-    """For CPU maps ``dense_evidence`` runs the numpy twin of its torch
-    stages: every field equal to the torch one (same candidates, people,
-    reads; PAF integrals of the same pairs within float32 rounding), and the
-    same people decoded, on a batch of the three most crowded real views."""
+def test_fixed_size_dense_stages_give_the_same_people():
+    """The export variant (``fixed_size=True``: max-pool NMS + ``topk``, every PAF pair
+    integrated, static shapes) and the default (sparse peaks, pruned PAF pairs) give the same
+    people on a batch of the three most crowded real views."""
     size = SIZES[1]
     codec = _codec(size)
     inputs = [i for i, _ in crowded_inputs('real', 3, codec, 20.)]
@@ -192,37 +192,27 @@ def test_host_dense_stages_equal_torch_on_cpu():
     rm = dict(root_depth=batch['root_depth'],
               torso_length=batch['torso_length'])
     args = (batch['heatmaps'], batch['pafs'], batch['offsets'], codec, rm)
-    host = dense_evidence(*args)
-    ref = dense_evidence(*args, impl='torch')
-    assert isinstance(host['cand_xy'], np.ndarray)
-    for k in ref:
-        a, b = ref[k].numpy(), host[k]
-        assert a.shape == b.shape, k
-        if k == 'paf_scores':
-            fin = np.isfinite(a)
-            np.testing.assert_array_equal(fin, np.isfinite(b))
-            np.testing.assert_allclose(b[fin], a[fin], atol=1e-6)
-        elif k == 'offset_xy':  # torch keeps float64 until the host copy
-            np.testing.assert_array_equal(b, a.astype(np.float32))
-        else:
-            np.testing.assert_array_equal(b, a, err_msg=k)
+    dynamic = dense_evidence(*args)
+    fixed = dense_evidence(*args, fixed_size=True)
+    assert fixed['cand_score'].shape[-1] == max(codec.decode_max_candidates,
+                                                codec.decode_max_instances)
+    assert dynamic['cand_score'].shape[-1] < fixed['cand_score'].shape[-1]
     Ks = [inp['cam_param']['K'] for inp in inputs]
-    for x, y in zip(codec.decode_evidence(host, Ks, tuple(rm)),
-                    codec.decode_evidence(ref, Ks, tuple(rm))):
+    got = codec.decode_evidence(fixed, Ks, tuple(rm))
+    want = codec.decode_evidence(dynamic, Ks, tuple(rm))
+    assert [len(x['keypoints']) for x in want] == [len(i['keypoints']) for i in inputs]
+    for x, y in zip(got, want):
         assert set(x) == set(y)
         for k in x:
             np.testing.assert_allclose(x[k], y[k], atol=1e-5, err_msg=k)
-    with pytest.raises(ValueError, match='impl'):
-        dense_evidence(*args, impl='numpy')
 
 
 def test_sparse_peaks_equal_max_pool_nms():
-    """The sparse peak search (numpy twin and torch) finds exactly the
-    max-pool NMS peaks above each channel's threshold, in the same order, on
-    random maps with plateaus (ties), NaN pixels, maps of one row or column
-    and pixels above threshold on both sides of a row end."""
+    """The sparse peak search finds exactly the max-pool NMS peaks above each
+    channel's threshold, in the same order, on random maps with plateaus
+    (ties), NaN pixels, maps of one row or column and pixels above threshold
+    on both sides of a row end."""
     from mmmar.codecs.dense_decode import _peaks_dense, _peaks_sparse
-    from mmmar.codecs.host_decode import peaks_sparse_np
     rng = np.random.default_rng(3)
     for trial in range(300):
         shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)),
@@ -238,14 +228,11 @@ def test_sparse_peaks_equal_max_pool_nms():
                                     kernel, maps[0, 0].size)
         num = int(valid.sum(-1).max())
         want_i, want_v = index[..., :num].numpy(), valid[..., :num].numpy()
-        got = [peaks_sparse_np(maps, thr, kernel, 100),
-               [t.numpy() for t in _peaks_sparse(torch.from_numpy(maps),
-                                                 torch.from_numpy(thr),
-                                                 kernel, 100)]]
-        for got_i, got_v in got:
-            np.testing.assert_array_equal(got_v, want_v, err_msg=str(trial))
-            np.testing.assert_array_equal(np.where(got_v, got_i, -1),
-                                          np.where(want_v, want_i, -1))
+        got_i, got_v = [t.numpy() for t in _peaks_sparse(
+            torch.from_numpy(maps), torch.from_numpy(thr), kernel, 100)]
+        np.testing.assert_array_equal(got_v, want_v, err_msg=str(trial))
+        np.testing.assert_array_equal(np.where(got_v, got_i, -1),
+                                      np.where(want_v, want_i, -1))
 
 
 def _perfect_maps(codec, inp):
@@ -255,12 +242,10 @@ def _perfect_maps(codec, inp):
                   'torso_length')}
 
 
-@pytest.mark.parametrize('impl', ['torch', 'auto'])
-def test_torch_dense_stages_equal_numpy_reference(impl):
+def test_torch_dense_stages_equal_numpy_reference():
     """Peaks, refinement, reads at the roots and PAF integrals of the torch
-    stages (``impl='torch'``) and of their host twin for CPU maps
-    (``'auto'``: :func:`~mmmar.codecs.host_decode.host_evidence`) equal the
-    numpy reference; the decoded people are the same."""
+    stages (on CPU maps) equal the numpy reference (:mod:`mmmar.testing`); the
+    decoded people are the same."""
     size = SIZES[1]
     codec = _codec(size)
     inputs = [i for i, _ in crowded_inputs('real', 4, codec, 20.)] + [
@@ -272,8 +257,7 @@ def test_torch_dense_stages_equal_numpy_reference(impl):
                              codec, dict(root_depth=enc['root_depth']))
         ev = evidence_to_host(
             dense_evidence(maps['heatmaps'], maps['pafs'], maps['offsets'],
-                           codec, dict(root_depth=maps['root_depth']),
-                           impl=impl),
+                           codec, dict(root_depth=maps['root_depth'])),
             codec.heatmap_size, ('root_depth', ))[0]
         assert ev.num_people == ref.num_people == len(inp['keypoints'])
         np.testing.assert_array_equal(ev.cand_valid, ref.cand_valid)
@@ -298,9 +282,8 @@ def test_torch_dense_stages_equal_numpy_reference(impl):
         assert pairs.sum() >= 16 * ev.num_people
         np.testing.assert_allclose(ev.paf_scores[pairs],
                                    ref.paf_scores[pairs], atol=1e-5)
-        a = codec.decode(*(enc[k] for k in ('heatmaps', 'pafs', 'offsets',
-                                            'root_depth')),
-                         K=inp['cam_param']['K'], backend='numpy')
+        a = reference_decode(codec, *(enc[k] for k in ('heatmaps', 'pafs', 'offsets')),
+                             K=inp['cam_param']['K'], root_depth=enc['root_depth'])
         b = codec.decode(*(maps[k][0] for k in ('heatmaps', 'pafs',
                                                 'offsets', 'root_depth')),
                          K=inp['cam_param']['K'])
@@ -342,7 +325,9 @@ def test_decode_batch_equals_per_image_and_moves_little_to_host():
     batch = {k: torch.from_numpy(np.stack([m[k] for m in maps]))
              for k in ('heatmaps', 'pafs', 'offsets', 'root_depth')}
     Ks = [None if i is None else i['cam_param']['K'] for i in inputs]
-    out, nbytes = codec.decode_batch(batch, Ks, return_bytes=True)
+    out = codec.decode_batch(batch, Ks)
+    nbytes = transferred_bytes(dense_evidence(batch['heatmaps'], batch['pafs'], batch['offsets'],
+                                              codec, dict(root_depth=batch['root_depth'])))
     for inp, enc, got, K in zip(inputs, maps, out, Ks):
         single = codec.decode(enc['heatmaps'], enc['pafs'], enc['offsets'],
                               enc['root_depth'], K=K)

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from mmmar.codecs import MARCodec, draw_pafs, greedy_match, paf_line_scores
+from mmmar.codecs import MARCodec, draw_pafs
 from mmmar.geometry import back_project_np, focal_of
 from mmmar.structures import skeleton
-from mmmar.testing import h36m_samples, make_input, mpi3dhp_samples, panoptic_samples
+from mmmar.testing import (greedy_match, h36m_samples, make_input, mpi3dhp_samples, paf_line_scores,
+                           panoptic_samples)
 
 torch.set_num_threads(1)
 R, M = skeleton.ROOT, skeleton.NECK
@@ -153,15 +154,29 @@ def test_encode_target_semantics():
     inp = _make_input(s)
     enc = codec.encode(**inp)
     w, h = HEATMAP_SIZE
-    assert set(enc) == set(MARCodec.field_mapping_table)
-    shapes = dict(heatmaps=(17, h, w), heatmap_mask=(h, w), pafs=(32, h, w),
-                  paf_weights=(32, h, w), offsets=(51, h, w),
+    packed = set(MARCodec.field_mapping_table) | set(MARCodec.label_mapping_table)
+    assert packed < set(enc) and 'heatmap_mask' not in packed
+    shapes = dict(heatmaps=(17, h, w), pafs=(32, h, w), offsets=(51, h, w),
                   offset_weights=(51, h, w), root_depth=(1, h, w),
                   root_depth_weights=(1, h, w), torso_length=(1, h, w),
                   torso_length_weights=(1, h, w))
     for k, shape in shapes.items():
         assert enc[k].shape == shape, k
         assert enc[k].dtype == np.float32, k
+    for k, shape in dict(heatmap_mask=(h, w), heatmap_weights=(17, h, w),
+                         paf_weights=(32, h, w)).items():
+        assert enc[k].shape == shape and enc[k].dtype == np.uint8, k
+        assert set(np.unique(enc[k])) <= {0, 1}, k
+    # the packed root fields: the dense root fields' values at their non-zero pixels
+    pix, vals = enc['root_pixels'], enc['root_targets']
+    assert vals.shape == (len(pix), 6 * 17 + 4) and len(np.unique(pix)) == len(pix)
+    dense = np.concatenate([enc[k].reshape(-1, h * w) for k in (
+        'offsets', 'offset_weights', 'root_depth', 'root_depth_weights', 'torso_length',
+        'torso_length_weights')])
+    np.testing.assert_array_equal(dense[:, pix].T, vals)
+    rest = np.ones(h * w, bool)
+    rest[pix] = False
+    assert not dense[:, rest].any()
     xy = inp['keypoints'] / STRIDE
     P, K = inp['keypoints_cam'], inp['cam_param']['K']
     f = np.sqrt(abs(np.linalg.det(K[:2, :2].astype(np.float64))))

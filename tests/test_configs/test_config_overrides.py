@@ -1,12 +1,12 @@
-"""Explicit overrides win over what :func:`mmmar.utils.sync_config` propagates: a
-``--cfg-options`` of ``tools/test.py`` reaches the built head and the built dataloader."""
+"""``--cfg-options`` of ``tools/test.py`` reach the built head and the built dataloader as
+given (nothing rewrites the config); an override that changes the codec alone is refused."""
 import importlib.util
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
-from mmmar.utils import sync_config
+from mmmar.utils import check_config
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 MAIN = osp.join(ROOT, 'configs', 'mar_hrnet-w32_muco.py')
@@ -21,42 +21,22 @@ def _load_tool(name):
     return mod
 
 
-def test_sync_config_keeps_explicit_overrides():
+def test_decoder_only_overrides_pass_the_check():
     cfg = Config.fromfile(MAIN)
-    overrides = {'model.head.decoder.decode_root_thr': 0.3,
-                 'test_dataloader.dataset.pipeline.0.on_corrupt': 'skip',
-                 'val_pipeline.2.pad_val': 7}
-    cfg.merge_from_dict(overrides)  # what tools/test.py's merge_args does first
-    sync_config(cfg, overrides)
+    cfg.merge_from_dict({'model.head.decoder.decode_root_thr': 0.3,
+                         'test_dataloader.dataset.pipeline.0.on_corrupt': 'skip'})
+    check_config(cfg)
     assert cfg.model.head.decoder.decode_root_thr == 0.3
-    # the codec is still propagated into the decoder
     assert tuple(cfg.model.head.decoder.input_size) == (832, 512)
-    assert cfg.model.head.decoder.type == 'MARCodec'
-    assert cfg.test_dataloader.dataset.pipeline[0]['on_corrupt'] == 'skip'
-    # an override of a top-level pipeline reaches its dataloader
-    assert cfg.val_dataloader.dataset.pipeline[2]['pad_val'] == 7
-    assert cfg.val_dataloader.dataset.pipeline[0]['on_corrupt'] == 'raise'
-    # an overridden codec still reaches every derived place, next to the explicit ones
+
+
+def test_codec_only_override_is_refused():
     cfg = Config.fromfile(MAIN)
-    overrides = {'codec.input_size': (640, 384), 'codec.heatmap_size': (160, 96),
-                 'model.head.decoder.decode_root_thr': 0.3}
-    cfg.merge_from_dict(overrides)
-    sync_config(cfg, overrides)
-    assert tuple(cfg.model.head.decoder.input_size) == (640, 384)
-    assert cfg.model.head.decoder.decode_root_thr == 0.3
-    for t in cfg.test_dataloader.dataset.pipeline:
-        if 'input_size' in t:
-            assert tuple(t['input_size']) == (640, 384)
-
-
-def test_child_config_decoder_option_survives_sync(tmp_path):
-    child = tmp_path / 'child.py'
-    child.write_text(f"_base_ = ['{MAIN}']\n"
-                     'model = dict(head=dict(decoder=dict(decode_root_thr=0.25)))\n'
-                     'codec = dict(input_size=(640, 384), heatmap_size=(160, 96))\n')
-    cfg = sync_config(Config.fromfile(str(child)))
-    assert cfg.model.head.decoder.decode_root_thr == 0.25
-    assert tuple(cfg.model.head.decoder.input_size) == (640, 384)
+    cfg.merge_from_dict({'codec.heatmap_size': (104, 64)})
+    with pytest.raises(ValueError) as err:
+        check_config(cfg)
+    assert 'model.head.decoder.heatmap_size=(208, 128)' in str(err.value)
+    assert 'codec.heatmap_size=(104, 64)' in str(err.value)
 
 
 def test_tools_test_cfg_options_reach_head_and_dataloader(tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 
 from mmmar.structures.skeleton import ROOT as ROOT_JOINT
 from mmmar.testing import SHARED_DATA
-from mmmar.utils import register_all_modules, sync_config
+from mmmar.utils import register_all_modules
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 H36M = osp.join(SHARED_DATA, 'h36m')
@@ -19,7 +19,7 @@ H36M = osp.join(SHARED_DATA, 'h36m')
 def test_h36m_config_test_loop_on_real_frames(tmp_path):
     assert osp.isdir(H36M), f'test fixture missing: {H36M}'
     register_all_modules()
-    cfg = sync_config(Config.fromfile(osp.join(ROOT, 'configs', 'mar_hrnet-w32_h36m.py')))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'mar_hrnet-w32_h36m.py'))
     cfg.model.backbone.init_cfg = None
     cfg.work_dir = str(tmp_path)
     ds = cfg.test_dataloader.dataset

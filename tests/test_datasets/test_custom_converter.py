@@ -251,7 +251,8 @@ def test_custom_config_fine_tunes_the_paper_model(custom_set, monkeypatch):
     from mmengine.config import Config
     from mmengine.runner import Runner
 
-    from mmmar.utils import register_all_modules, sync_config
+    from mmmar.testing import restate_codec
+    from mmmar.utils import register_all_modules
     tmp_path, src, _, _ = custom_set
     _convert(tmp_path, src, 'custom_train.json')
     _convert(tmp_path, src, 'custom_val.json')
@@ -270,8 +271,7 @@ def test_custom_config_fine_tunes_the_paper_model(custom_set, monkeypatch):
     os.makedirs(osp.dirname(cfg.load_from))
     torch.save(dict(state_dict=paper_model.state_dict(), meta=dict()), cfg.load_from)
 
-    cfg = sync_config(cfg, dict(
-        codec=dict(input_size=(96, 96), heatmap_size=(24, 24))))
+    restate_codec(cfg, input_size=(96, 96), heatmap_size=(24, 24))
     cfg.work_dir = str(tmp_path / 'work')
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1, val_interval=10)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None

@@ -169,7 +169,7 @@ def test_fusion_modes_and_degenerate_geometry():
         root_depth_norm=cams[:, ROOT, 2] / f + np.array([1., -1., 0.]),
         log_sigma_reg=np.log(np.array([1., 2., 4.])),
         log_sigma_geo=np.log(np.array([2., 1., 4.])))
-    res = {m: MARDepthFusion(mode=m, omega=500.)(dec, K)
+    res = {m: MARDepthFusion(mode=m, omega=500., geo_torso='structured')(dec, K)
            for m in ('fusion', 'reg', 'geo')}
     # the template's torso is 500 mm -> geometry depth ~ exact
     np.testing.assert_allclose(res['geo'].root_depth, cams[:, ROOT, 2],
@@ -192,7 +192,7 @@ def test_fusion_modes_and_degenerate_geometry():
     bad['keypoints'][0, NECK] = bad['keypoints'][0, ROOT]
     bad['keypoints_rel_depth'][0, NECK] = 0.
     bad['keypoints'][1, 3] = np.nan
-    r = MARDepthFusion(mode='fusion', omega=500.)(bad, K)
+    r = MARDepthFusion(mode='fusion', omega=500., geo_torso='structured')(bad, K)
     assert not r.geo_valid[0] and r.geo_valid[2]
     assert r.root_depth[0] == pytest.approx(r.depth_reg[0])
     assert r.depth_geo[0] == pytest.approx(r.depth_reg[0])
@@ -240,14 +240,14 @@ def _neck_on_root(dec, i):
 
 def test_fusion_geo_mode_is_pure_geometry():
     dec, K, cams, f = _three_people()
-    ref = MARDepthFusion(mode='geo', omega=500.)(dec, K)
+    ref = MARDepthFusion(mode='geo', omega=500., geo_torso='structured')(dec, K)
     # the template's torso is 500 mm -> Z_geo = the true root depth
     np.testing.assert_allclose(ref.root_depth, cams[:, ROOT, 2], rtol=1e-4)
     # the regression branch does not matter at all: negative, NaN and a
     # Z_reg 10x off (outside the fusion's ratio check) give the same output
     bad = dict(dec, root_depth_norm=np.array([-1.0, np.nan, 10 * dec['root_depth_norm'][2]]),
                log_sigma_reg=np.array([0., np.inf, 3.]))
-    r = MARDepthFusion(mode='geo', omega=500.)(bad, K)
+    r = MARDepthFusion(mode='geo', omega=500., geo_torso='structured')(bad, K)
     np.testing.assert_allclose(r.root_depth, ref.root_depth, rtol=1e-6)
     np.testing.assert_allclose(r.keypoints, ref.keypoints, rtol=1e-6)
     assert list(r.valid) == [True, True, True] and r.geo_valid.all()
@@ -255,7 +255,7 @@ def test_fusion_geo_mode_is_pure_geometry():
     # no geometry solution (neck on the root, no depth offset) -> dropped in
     # 'geo' mode, even with a perfect Z_reg
     deg = _neck_on_root(dec, 1)
-    r = MARDepthFusion(mode='geo', omega=500.)(deg, K)
+    r = MARDepthFusion(mode='geo', omega=500., geo_torso='structured')(deg, K)
     assert list(r.valid) == [True, False, True]
     assert list(r.invalid_reason) == ['', 'no geometry solution', '']
 
@@ -265,7 +265,7 @@ def test_fusion_drops_only_without_a_valid_depth_for_the_mode():
     z_true = cams[:, ROOT, 2]
     neg = dict(dec, root_depth_norm=np.array([-0.5, np.nan, dec['root_depth_norm'][2]]))
     # 'fusion': Z_geo is still valid for both -> kept on Z_geo alone
-    r = MARDepthFusion(mode='fusion', omega=500.)(neg, K)
+    r = MARDepthFusion(mode='fusion', omega=500., geo_torso='structured')(neg, K)
     np.testing.assert_allclose(r.root_depth[:2], z_true[:2], rtol=1e-4)
     assert list(r.valid) == [True, True, True]
     assert list(r.geo_valid) == [True, True, True]
@@ -273,12 +273,12 @@ def test_fusion_drops_only_without_a_valid_depth_for_the_mode():
     assert r.root_depth[2] == pytest.approx(
         (r.depth_reg[2] / s1 + r.depth_geo[2] / s2) / (1 / s1 + 1 / s2), rel=1e-5)
     # 'reg': Z_reg <= 0 / NaN have no depth -> invalid, with the real reason
-    r = MARDepthFusion(mode='reg', omega=500.)(neg, K)
+    r = MARDepthFusion(mode='reg', omega=500., geo_torso='structured')(neg, K)
     assert list(r.valid) == [False, False, True]
     assert list(r.invalid_reason) == ['Z_reg <= 0', 'non-finite Z_reg', '']
     # 'fusion' with neither depth -> invalid, both reasons named
     deg = _neck_on_root(neg, 0)
-    r = MARDepthFusion(mode='fusion', omega=500.)(deg, K)
+    r = MARDepthFusion(mode='fusion', omega=500., geo_torso='structured')(deg, K)
     assert list(r.valid) == [False, True, True]
     assert r.invalid_reason[0] == 'Z_reg <= 0 and no geometry solution'
     for k in ('keypoints', 'root_depth', 'depth_reg', 'depth_geo', 'sigma_geo'):
@@ -292,7 +292,7 @@ def test_estimator_warning_names_the_real_reason(estimator, monkeypatch):
                         lambda msg, **kw: logged.append(msg))
     dec, K, cams, f = _three_people()
     neg = dict(dec, root_depth_norm=np.array([-0.5, -0.2, dec['root_depth_norm'][2]]))
-    pred = MARDepthFusion(mode='reg', omega=500.)(neg, K)
+    pred = MARDepthFusion(mode='reg', omega=500., geo_torso='structured')(neg, K)
     ds = PoseDataSample(metainfo=dict(img_path='neg.jpg', cam_param=dict(K=K)))
     p = estimator.add_pred_to_datasample([pred], None, [ds])[0].pred_instances
     assert p.keypoints.shape == (1, J, 3)
@@ -312,7 +312,8 @@ def test_estimator_drops_non_finite_people(estimator):
     outs['root_depth'] = torch.full_like(outs['root_depth'], float('nan'))
     ds = PoseDataSample(metainfo=dict(img_path='nan.jpg',
                                       cam_param=dict(K=K)))
-    preds = _predict_with_fusion(estimator, outs, ds, MARDepthFusion(mode='reg', omega=500.))
+    preds = _predict_with_fusion(
+        estimator, outs, ds, MARDepthFusion(mode='reg', omega=500., geo_torso='structured'))
     p = estimator.add_pred_to_datasample(preds, None, [ds])[0].pred_instances
     assert p.keypoints.shape == (0, J, 3)
     assert p.keypoints_2d.shape == (0, J, 2)
@@ -352,7 +353,8 @@ def test_estimator_drops_only_the_non_finite_person(estimator):
     ds = PoseDataSample(metainfo=dict(img_path='inf.jpg',
                                       cam_param=dict(K=K)))
     # 'reg': the person with Z_reg = inf has no depth -> only the other one
-    preds = _predict_with_fusion(estimator, outs, ds, MARDepthFusion(mode='reg', omega=500.))
+    preds = _predict_with_fusion(
+        estimator, outs, ds, MARDepthFusion(mode='reg', omega=500., geo_torso='structured'))
     p = estimator.add_pred_to_datasample(preds, None, [ds])[0].pred_instances
     assert p.keypoints.shape == (1, J, 3)
     np.testing.assert_allclose(p.depth_reg, cams[1:, ROOT, 2], rtol=1e-4)
@@ -401,10 +403,10 @@ def test_fusion_mean_mode_is_the_fixed_average():
     """``mode='mean'`` (the fixed-average ablation): Z = (Z_reg + Z_geo) / 2 whatever the
     sigmas; ``'fusion'`` with sigma_geo = 3 sigma_reg weighs Z_reg 3:1 (Eq. 12)."""
     dec, K, omega = _one_torso()
-    mean = MARDepthFusion(mode='mean', omega=omega)(dec, K)
+    mean = MARDepthFusion(mode='mean', omega=omega, geo_torso='structured')(dec, K)
     assert mean.depth_geo[0] == pytest.approx(5000., rel=1e-5)
     assert mean.root_depth[0] == pytest.approx(5500., rel=1e-5)
-    fused = MARDepthFusion(mode='fusion', omega=omega)(dec, K)
+    fused = MARDepthFusion(mode='fusion', omega=omega, geo_torso='structured')(dec, K)
     assert fused.root_depth[0] == pytest.approx((3 * 6000. + 5000.) / 4, rel=1e-5)
     with pytest.raises(ValueError, match='mean'):
         MARDepthFusion(mode='median')
@@ -420,7 +422,7 @@ def test_fusion_geo_torso_offsets_uses_the_offset_torso():
     structured[0, NECK, 1] += 30.
     dec = dict(dec, keypoints=structured, keypoints_offset=off)
     by_off = MARDepthFusion(mode='geo', omega=omega, geo_torso='offsets')(dec, K)
-    by_str = MARDepthFusion(mode='geo', omega=omega)(dec, K)
+    by_str = MARDepthFusion(mode='geo', omega=omega, geo_torso='structured')(dec, K)
     assert by_off.root_depth[0] == pytest.approx(5000., rel=1e-5)
     assert abs(by_str.root_depth[0] - 5000.) > 100.
     # the 2D output is the structured pose in both cases (Eq. 3)

@@ -306,3 +306,26 @@ def test_flip_test_reads_the_dataset_flip_indices():
     head.predict(both, ds, cfg)
     head.predict(both, data_samples(B=1), cfg)
     assert seen == [list(range(J)), None]
+
+
+def test_head_without_decoder_or_with_a_second_omega_is_refused():
+    with pytest.raises(ValueError, match='`decoder`'):
+        build_head(decoder=None)
+    with pytest.raises(ValueError, match=r"head's `omega` \(500.0\).*`fusion.omega` \(400"):
+        build_head(omega=500., fusion=dict(type='MARDepthFusion', omega=400.))
+    head = build_head(omega=450.)
+    assert head.fusion.omega == 450. and head.fusion.geo_torso == 'offsets'
+
+
+def test_predict_refuses_a_batch_of_another_input_size():
+    """The decoder is 96x64 (maps 24x16): a sample packed at 128x96 or maps of another
+    size are refused with both sizes named."""
+    head = build_head().eval()
+    ds = data_samples(B=1)
+    ds[0].set_metainfo(dict(input_size=(128, 96)))
+    with torch.no_grad(), pytest.raises(ValueError, match=r'input_size=\(128, 96\).*'
+                                        r'input_size=\(96, 64\)'):
+        head.predict(feats(B=1), ds)
+    ds[0].set_metainfo(dict(input_size=(96, 64)))
+    with torch.no_grad(), pytest.raises(ValueError, match=r'maps are 48x32.*\(24, 16\)'):
+        head.predict(feats(B=1, h=32, w=48), ds)

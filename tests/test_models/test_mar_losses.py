@@ -9,6 +9,7 @@ from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 import mmmar.models  # noqa: F401
+from mmmar.models.utils.ops import stack_targets
 from mmmar.structures.skeleton import NECK, ROOT
 
 torch.set_num_threads(1)
@@ -54,7 +55,7 @@ def run_loss(head, outputs, targets, K=None):
 
 
 def test_heatmap_loss_by_hand():
-    head = build_head(heatmap_loss_weight=2.)
+    head = build_head(heatmap_loss=dict(type='MARMapLoss', loss_weight=2.))
     gt = zero_targets()
     gt['heatmaps'][0, 3, 1, 2] = 1.  # r_elbow at pixel (x=2, y=1)
     gt['heatmap_weights'][0, 0] = 0.  # head_top unknown here
@@ -72,8 +73,7 @@ def test_heatmap_loss_by_hand():
 
 @pytest.mark.parametrize('loss_type', ['mse', 'l1'])
 def test_paf_loss_by_hand(loss_type):
-    head = build_head(paf_loss=dict(type='MARMapLoss', loss_type=loss_type),
-                      paf_loss_weight=0.5)
+    head = build_head(paf_loss=dict(type='MARMapLoss', loss_type=loss_type, loss_weight=0.5))
     gt = zero_targets(B=2)
     gt['pafs'][0, 0:2, 0, 1] = [0.6, 0.8]  # limb 0's unit vector at (x=1, y=0)
     gt['paf_weights'][0, 2:4] = 0.  # limb 1 unknown in image 0
@@ -91,7 +91,8 @@ def test_paf_loss_by_hand(loss_type):
 
 
 def test_offset_loss_by_hand():
-    head = build_head(offset_loss_weight=3.)  # smooth L1, beta = 0.1
+    head = build_head(offset_loss=dict(  # smooth L1, beta = 0.1
+        type='WeightedRegressionLoss', loss_type='smooth_l1', beta=0.1, loss_weight=3.))
     gt = zero_targets()
     gt['offsets'][0, 3, 1, 1] = 0.25  # du of r_elbow at (1, 1)
     gt['offset_weights'][0, 3, 1, 1] = 1.
@@ -105,7 +106,7 @@ def test_offset_loss_by_hand():
 
 
 def test_reg_loss_by_hand():
-    head = build_head(reg_loss_weight=0.5)  # Eq. 11's w
+    head = build_head(reg_loss=dict(type='LaplaceDepthLoss', loss_weight=0.5))  # Eq. 11's w
     gt = zero_targets()
     out = zero_outputs()
     # (y, x): target Z / f, predicted Z / f, predicted log sigma1
@@ -125,7 +126,7 @@ def test_reg_loss_by_hand():
 def test_geo_loss_by_hand():
     """Eq. 7-9 at one pixel: a torso built in 3D, of length Omega = 500 mm, root at
     Z = 5000 mm on the principal point, neck at (0, -400, 5300) mm."""
-    head = build_head(geo_loss_weight=1.5, omega=500.)
+    head = build_head(geo_loss=dict(type='LaplaceDepthLoss', loss_weight=1.5), omega=500.)
     f, cx, cy = 100., 5., 4.
     K = np.array([[f, 0, cx], [0, f, cy], [0, 0, 1.]])
     gt = zero_targets()
@@ -150,10 +151,9 @@ def test_geo_loss_by_hand():
 
 
 def test_loss_modules_from_config_dicts():
-    head = build_head(heatmap_loss=dict(type='MARMapLoss', loss_type='l1'),
+    head = build_head(heatmap_loss=dict(type='MARMapLoss', loss_type='l1', loss_weight=2.),
                       offset_loss=dict(type='WeightedRegressionLoss', loss_type='l1',
-                                       loss_weight=4.),
-                      heatmap_loss_weight=2.)
+                                       loss_weight=4.))
     assert head.heatmap_loss.loss_type == 'l1' and head.heatmap_loss.loss_weight == 2.
     assert head.offset_loss.loss_weight == 4.
     gt = zero_targets()
@@ -168,13 +168,13 @@ def test_loss_modules_from_config_dicts():
         build_head(paf_loss=dict(type='MARMapLoss', loss_type='huber'))
 
 
-def _perfect_outputs(gt, noise_seed=0):
-    """Network outputs = the targets plus a little noise (seeded), 4 scales."""
+def _perfect_outputs(sample, noise_seed=0):
+    """Network outputs = the sample's targets plus a little noise (seeded), 4 scales."""
     g = torch.Generator().manual_seed(noise_seed)
+    gt = stack_targets([sample], ('heatmaps', 'pafs', 'offsets', 'root_depth'))
 
     def t(key):
-        v = torch.as_tensor(np.asarray(gt.get(key)), dtype=torch.float32)[None]
-        return v + 0.01 * torch.randn(v.shape, generator=g)
+        return gt[key] + 0.01 * torch.randn(gt[key].shape, generator=g)
 
     aux = [(t('heatmaps'), t('pafs')) for _ in range(4)]
     z = torch.zeros_like(t('root_depth'))
@@ -212,7 +212,7 @@ def test_head_top_peak_on_a_coco_person_leaves_the_loss_unchanged(tmp_path):
     head = build_head(decoder=REAL_IMAGE_CODEC)
     for res, known in ((coco_results(tmp_path, 785), False), (muco_results(tmp_path), True)):
         ds = PackPoseInputs(meta_keys=('img_path', 'cam_param'))(res)['data_samples']
-        outputs = _perfect_outputs(ds.gt_fields)
+        outputs = _perfect_outputs(ds)
         peaked = _with_head_top_peak(outputs, res['bbox'][0] / 4.)
         head.forward = lambda feats: outputs
         base = head.loss(None, [ds])
@@ -269,3 +269,46 @@ def test_geo_backward_switch(geo_backward):
     else:
         assert g is None or float(g.abs().sum()) == 0.
         assert float(out['log_sigma_geo'].grad.abs().sum()) > 0  # sigma2 still learns
+
+
+def test_packed_targets_are_small_and_give_the_loss_of_the_dense_ones():
+    """At the paper's 832x512 with 20 people the packed targets of a sample (what a data
+    loader worker passes on) stay under 8 MB (21.8 MB as dense float32 maps), and the head's
+    losses on them equal those on the codec's dense float32 maps, exactly."""
+    from mmengine.structures import PixelData
+
+    from mmmar.testing import REAL_IMAGE_CODEC, make_K, make_people, packed_sample
+    head = build_head(decoder=REAL_IMAGE_CODEC)
+    codec = head.decoder
+    W, H = codec.input_size
+    K = make_K(f=700., w=W, h=H)
+    cams, kpts = make_people(20, K, W, H, seed=4)
+    n = len(kpts)
+    enc = codec.encode(keypoints=kpts, keypoints_visible=np.ones((n, J), np.float32),
+                       keypoints_cam=cams, keypoints_valid=np.ones((n, J), np.float32),
+                       has_depth=np.ones(n, np.float32), cam_param=dict(K=K))
+    meta = dict(img_path='crowd.jpg', cam_param=dict(K=K))
+    packed = packed_sample(enc, codec, meta)
+    parts = (packed.gt_fields, packed.gt_instance_labels)
+    nbytes = sum(v.numel() * v.element_size() for part in parts for v in part.values())
+    assert len(packed.gt_instance_labels) > 20 * 9  # the root discs of 20 people
+    assert nbytes < 8e6, nbytes
+    dense_keys = ('heatmaps', 'heatmap_weights', 'pafs', 'paf_weights', 'offsets',
+                  'offset_weights', 'root_depth', 'root_depth_weights')
+    dense = PoseDataSample(metainfo=meta, gt_fields=PixelData(
+        **{k: torch.from_numpy(enc[k].astype(np.float32)) for k in dense_keys}))
+    assert sum(v.numel() * 4 for v in dense.gt_fields.values()) > 20e6
+    g = torch.Generator().manual_seed(0)
+    h, w = enc['heatmaps'].shape[-2:]
+
+    def rand(c):
+        return torch.rand(1, c, h, w, generator=g)
+
+    out = dict(offsets=rand(3 * J) - 0.5, root_depth=rand(1) * 10, log_sigma_reg=rand(1),
+               log_sigma_geo=rand(1), aux=[(rand(J), rand(2 * L) - 0.5) for _ in range(4)])
+    out['heatmaps'], out['pafs'] = out['aux'][0]
+    head.forward = lambda feats: out
+    got, want = head.loss(None, [packed]), head.loss(None, [dense])
+    assert set(got) == set(want)
+    for k in want:
+        assert float(got[k]) == float(want[k]) and float(want[k]) > 0, k

@@ -7,15 +7,13 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.structures import PixelData
 from mmpose.registry import KEYPOINT_CODECS, MODELS
-from mmpose.structures import PoseDataSample
 
 import mmmar.models  # noqa: F401
 from mmmar.models.heads import MARHead
 from mmmar.testing import build_tiny_head as build_head
 from mmmar.testing import head_data_samples as data_samples
-from mmmar.testing import make_K, make_people
+from mmmar.testing import make_K, make_people, packed_sample
 from mmmar.testing import random_feats as feats
 from mmmar.testing import tiny_hrnet
 from .conftest import MAR_OMEGA_DIR  # noqa: F401 (the project folder is on sys.path)
@@ -81,12 +79,8 @@ def test_train_tiny_model_reduces_every_loss():
         K = make_K(f=100., w=S, h=S)
         cams, kpts = make_people(1 + i % 2, K, S, S, seed=i)
         enc = _encode(codec, kpts, cams, K)
-        ds = PoseDataSample(
-            metainfo=dict(img_path=f's{i}.jpg', cam_param=dict(K=K)))
-        ds.gt_fields = PixelData(
-            **{k: torch.as_tensor(v)
-               for k, v in enc.items()})
-        samples.append(ds)
+        samples.append(packed_sample(enc, codec, dict(img_path=f's{i}.jpg',
+                                                      cam_param=dict(K=K))))
         imgs.append(torch.rand(3, S, S) * 2 - 1)
     inputs = torch.stack(imgs)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)

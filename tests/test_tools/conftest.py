@@ -1,8 +1,9 @@
 """Shared fixtures of the tools tests: a few synthetic images and a tiny, deterministic
-training config derived from ``configs/mar_hrnet-small_synthetic-256x256.py``.
+training config derived from ``configs/mar_hrnet-small_synthetic-256x256.py`` at a small input
+size (stated, as in mmpose's configs, wherever the codec is used).
 
 Training runs are separate processes (``tools/train.py``, ``tools/dist_train.sh``), as a
-user would run them; everything is shrunk with ``--cfg-options``.
+user would run them; the schedule is shrunk with ``--cfg-options``.
 """
 import json
 import os
@@ -27,9 +28,11 @@ TOTAL_BATCH = 4
 
 # The base config's transforms with the random parts removed (a plain resize-and-pad): the
 # single-process and the two-process runs then see exactly the same targets, and a resumed
-# run the same data as the uninterrupted one.
+# run the same data as the uninterrupted one. The codec at INPUT_SIZE, stated where it is used.
 TEST_CONFIG = '''
 _base_ = [{base!r}]
+codec = dict(type='MARCodec', input_size={input_size!r}, heatmap_size={heatmap_size!r})
+model = dict(head=dict(decoder=codec))
 custom_imports = dict(
     imports=['mmmar.utils', 'mmmar.codecs', 'mmmar.models', 'mmmar.datasets',
              'mmmar.evaluation', 'mmmar.visualization', 'mmmar.apis',
@@ -38,8 +41,8 @@ custom_imports = dict(
 custom_hooks = [dict(type='SyncBuffersHook'), dict(type='LossRecorderHook')]
 train_pipeline = [
     dict(type='MARLoadImage'),
-    dict(type='MARResizePad', input_size=(256, 256)),
-    dict(type='GenerateTarget', encoder=dict(type='MARCodec')),
+    dict(type='MARResizePad', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs',
          meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
                     'input_size', 'cam_param', 'dataset_name')),
@@ -47,9 +50,18 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=2, num_workers=0, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(data_root={data_root!r}))
+    dataset=dict(data_root={data_root!r}, pipeline=train_pipeline))
+val_pipeline = [
+    dict(type='MARLoadImage', on_corrupt='raise'),
+    dict(type='MARDefaultIntrinsics'),
+    dict(type='MARResizePad', input_size=codec['input_size']),
+    dict(type='PackPoseInputs',
+         meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
+                    'input_size', 'cam_param', 'ori_cam_param', 'input_affine',
+                    'seq_name', 'frame_idx', 'raw_ann_info', 'dataset_name')),
+]
 val_dataloader = dict(num_workers=0, persistent_workers=False,
-                      dataset=dict(data_root={data_root!r}))
+                      dataset=dict(data_root={data_root!r}, pipeline=val_pipeline))
 test_dataloader = val_dataloader
 randomness = dict(seed=0)
 log_level = 'WARNING'
@@ -67,11 +79,9 @@ def python_exe() -> str:
 
 
 def shrink_options(work_dir: str, batch_size: int, max_iters: int = MAX_ITERS):
-    """``--cfg-options`` that make a run tiny (sync_config propagates the codec sizes)."""
+    """``--cfg-options`` that make a run short (the input size is the test config's)."""
     return [
         '--work-dir', work_dir, '--no-validate', '--cfg-options',
-        f'codec.input_size=({INPUT_SIZE[0]},{INPUT_SIZE[1]})',
-        f'codec.heatmap_size=({HEATMAP_SIZE[0]},{HEATMAP_SIZE[1]})',
         f'train_dataloader.batch_size={batch_size}',
         f'train_cfg.max_iters={max_iters}',
         f'default_hooks.checkpoint.interval={CKPT_INTERVAL}',
@@ -109,7 +119,8 @@ def tiny_setup(tmp_path_factory):
     mod_dir.mkdir()
     shutil.copy(osp.join(osp.dirname(__file__), 'loss_recorder_hook.py'), mod_dir)
     config = root / 'mar_tools_test.py'
-    config.write_text(TEST_CONFIG.format(base=SMALL_CONFIG, data_root=data_root))
+    config.write_text(TEST_CONFIG.format(base=SMALL_CONFIG, data_root=data_root,
+                                         input_size=INPUT_SIZE, heatmap_size=HEATMAP_SIZE))
     pythonpath = os.pathsep.join(
         [str(mod_dir), REPO] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep)
                                 if p])

@@ -16,8 +16,9 @@ def test_export_onnx_matches_pytorch(tmp_path):
                      SMALL_CONFIG, '--out', out, '--image', COCO_IMAGE,
                      '--input-size', '128', '96', '--atol', '1e-3', '--cfg-options',
                      # random weights: low thresholds, so that there are peaks and people
-                     'codec.decode_root_thr=0.02', 'codec.decode_candidate_thr=0.02',
-                     'codec.decode_keypoint_thr=0.02'], {}, cwd=REPO)
+                     'model.head.decoder.decode_root_thr=0.02',
+                     'model.head.decoder.decode_candidate_thr=0.02',
+                     'model.head.decoder.decode_keypoint_thr=0.02'], {}, cwd=REPO)
     print(proc.stdout[-3000:])
     assert osp.isfile(out)
     import onnx

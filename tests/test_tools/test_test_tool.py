@@ -7,7 +7,7 @@ import os.path as osp
 import pytest
 
 from mmmar.evaluation.functional import load_mupots_gt, mean_pose_baseline
-from .conftest import HEATMAP_SIZE, INPUT_SIZE, MAX_ITERS, python_exe, run_tool
+from .conftest import MAX_ITERS, python_exe, run_tool
 
 KEYS = ('PCK_rel_all', 'PCK_abs_all', 'PCK_root_all', 'PCOD_all', 'PCK_rel_matched',
         'PCK_abs_matched')
@@ -20,10 +20,9 @@ def test_test_tool_dump_and_offline_rescoring(tiny_setup, single_run, tmp_path):
     proc = run_tool([
         python_exe(), 'tools/test.py', tiny_setup['config'], ckpt, '--work-dir',
         str(tmp_path / 'work'), '--out', out, '--dump', dump, '--show-dir', show,
-        '--cfg-options', f'codec.input_size=({INPUT_SIZE[0]},{INPUT_SIZE[1]})',
-        f'codec.heatmap_size=({HEATMAP_SIZE[0]},{HEATMAP_SIZE[1]})',
+        '--cfg-options',
         # an almost untrained model: accept every root peak so that people are predicted
-        'codec.decode_root_thr=0.0', 'log_level=INFO'
+        'model.head.decoder.decode_root_thr=0.0', 'log_level=INFO'
     ], tiny_setup['env'])
     # Table 1 of synthetic results: without the published MuPoTS-3D rows (other data)
     assert 'PCK_rel' in proc.stdout and 'measured on synthetic' in proc.stdout

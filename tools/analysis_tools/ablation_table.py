@@ -55,10 +55,10 @@ def run_row(config, checkpoint, cfg_options, work_dir, baselines=False):
     from mmengine.config import Config
     from mmengine.runner import Runner
 
-    from mmmar.utils import sync_config
+    from mmmar.utils import check_config
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(cfg_options)
-    cfg = sync_config(cfg, cfg_options)
+    check_config(cfg)
     cfg.work_dir = work_dir
     cfg.load_from = checkpoint
     cfg.log_level = 'WARNING'

@@ -182,7 +182,7 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir
-    prepare_runner_config(cfg, 'none', args.cfg_options)
+    prepare_runner_config(cfg, 'none')
     rows = baseline_rows(Runner.from_cfg(cfg), cfg)
     print(format_rows(rows))
     return rows

@@ -16,6 +16,7 @@ import copy
 
 import numpy as np
 import torch
+from timing import autocast
 
 
 def _batch(method, preps, size):
@@ -30,7 +31,6 @@ def _batch(method, preps, size):
 
 @torch.no_grad()
 def _forward(method, data, precision):
-    from benchmark import autocast
     batch = method.model.data_preprocessor(copy.copy(data), False)
     with autocast(method.device, precision):
         feats = method.model.extract_feat(batch['inputs'])

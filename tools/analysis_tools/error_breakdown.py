@@ -156,7 +156,7 @@ def main(argv=None):
     from mmengine.config import Config
 
     from mmmar.structures import JOINT_NAMES
-    from mmmar.utils import register_all_modules, sync_config
+    from mmmar.utils import check_config, register_all_modules
     register_all_modules()
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
@@ -165,7 +165,7 @@ def main(argv=None):
     ds.indices = args.num_images
     cfg.test_dataloader.num_workers = 0
     cfg.test_dataloader.persistent_workers = False
-    cfg = sync_config(cfg, args.cfg_options)
+    check_config(cfg)
     cfg.work_dir, cfg.load_from = args.work_dir, args.checkpoint
     ann_file = ds.ann_file if osp.isabs(ds.ann_file) else osp.join(ds.data_root, ds.ann_file)
     rows, mm_per_px = collect(cfg, ann_file)

@@ -42,7 +42,7 @@ def parse_args(argv=None):
 
 def load_config(path, cfg_options=None) -> Config:
     """Load a config, apply ``cfg_options``, import its ``custom_imports``, and for MAR
-    configs propagate ``codec`` with :func:`mmmar.utils.sync_config`."""
+    configs check it with :func:`mmmar.utils.check_config`."""
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -50,8 +50,8 @@ def load_config(path, cfg_options=None) -> Config:
         from mmengine.utils import import_modules_from_strings
         import_modules_from_strings(**cfg.custom_imports)
     if 'MAR' in str(cfg.get('model', {}).get('type', '')):
-        from mmmar.utils import sync_config
-        sync_config(cfg)
+        from mmmar.utils import check_config
+        check_config(cfg)
     return cfg
 
 

@@ -42,8 +42,7 @@ def goals(results):
             lines.append(f'{prec}, {r["people"]} people: {r["bytes_moved"] / 1e3:.1f} kB to the '
                          f'host (all maps: {r["bytes_maps"] / 1e6:.1f} MB); device decode '
                          f'{r["torch"]["median"]:.2f} ms, numpy reference '
-                         f'{r["numpy"]["median"]:.2f} ms, before issue 12 '
-                         f'{r["legacy"]["median"]:.2f} ms; same people: {r["same_people"]}')
+                         f'{r["numpy"]["median"]:.2f} ms; same people: {r["same_people"]}')
     return lines
 
 

@@ -53,7 +53,7 @@ def parse_args(argv=None):
 def build_cfg(args, data_dir):
     from mmengine.config import Config
 
-    from mmmar.utils import sync_config
+    from mmmar.utils import check_config
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir
@@ -84,7 +84,8 @@ def build_cfg(args, data_dir):
     cfg.log_processor = dict(by_epoch=False, window_size=max(args.iters // 10, 1))
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.test_evaluator = dict(type='MuPoTSMetric')
-    return sync_config(cfg, args.cfg_options)
+    check_config(cfg)
+    return cfg
 
 
 def depth_table(model, dataloader, ann_file):

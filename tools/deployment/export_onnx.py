@@ -212,10 +212,8 @@ def main(argv=None):
     cfg = load_config(args.config, args.cfg_options)
     if args.input_size:
         W, H = args.input_size
-        cfg.codec.input_size = (W, H)
-        cfg.codec.heatmap_size = (W // 4, H // 4)
-        from mmmar.utils import sync_config
-        sync_config(cfg)
+        from mmmar.testing import restate_codec
+        restate_codec(cfg, input_size=(W, H), heatmap_size=(W // 4, H // 4))
     input_size = tuple(cfg.codec.input_size)
     cfg.model.backbone.init_cfg = None
     torch.manual_seed(args.seed)

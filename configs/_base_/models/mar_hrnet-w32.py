@@ -65,15 +65,16 @@ model = dict(
         #   tests/data/h36m/test_h36m_body3d.npz --order mupots mupots h36m
         # Re-measure on the full MuCo-3DHP.json with the same tool when it is available.
         omega=488.6,
-        heatmap_loss_weight=1.,
-        paf_loss_weight=1.,
+        heatmap_loss=dict(type='MARMapLoss', loss_type='mse', loss_weight=1.),
+        paf_loss=dict(type='MARMapLoss', loss_type='mse', loss_weight=1.),
         # the offsets' smooth-L1 is a weighted mean while the heatmap / PAF losses sum over
         # pixels (about 10 vs 0.1 at the start): at weight 1 the offsets, which give the
         # limbs Eq. 3 takes from them, their relative depths and the torso of Eq. 7-8, stay
         # undertrained (docs/ablation.md, overfit check: PCK_rel 26.8 -> 52.6 with 10)
-        offset_loss_weight=10.,
-        geo_loss_weight=1.,
-        reg_loss_weight=1.,  # Eq. 11's w
+        offset_loss=dict(
+            type='WeightedRegressionLoss', loss_type='smooth_l1', beta=0.1, loss_weight=10.),
+        geo_loss=dict(type='LaplaceDepthLoss', loss_weight=1.),
+        reg_loss=dict(type='LaplaceDepthLoss', loss_weight=1.),  # Eq. 11's w
         decoder=codec,
         # Eq. 7-8 on the root-offset torso, the one L_geo trains sigma2 on (docs/ablation.md:
         # the structured pose's torso gave a 30 % depth error where this one gives 2 %)

@@ -57,7 +57,7 @@ def _limb_pair_offsets(dx: int, dy: int, upper: int, lower: int) -> list:
 
 #: Rest offset of each joint from its parent (mm) in the body frame of a person facing the
 #: camera (X right in the image = the person's left, Y down, Z away from the camera).
-_REST_OFFSETS = np.array([
+REST_OFFSETS = np.array([
     [0, -115, 0],  # 0 head_top   <- head
     [0, -255, 0],  # 1 neck       <- spine
     # 2-7: r_shoulder (<- neck), r_elbow, r_wrist, l_shoulder (<- neck), l_elbow, l_wrist
@@ -84,7 +84,7 @@ _LIMB_RADIUS = {
 _HEAD_RADIUS = 105.0  # mm, disc around the head centre (mid head - head_top)
 
 #: A distinct BGR colour per limb (LIMBS order); right side warm, left side cool.
-_LIMB_COLORS = np.array([
+LIMB_COLORS = np.array([
     [60, 60, 200],  # pelvis-spine: red torso
     [0, 140, 255],  # pelvis-r_hip: orange
     [255, 140, 0],  # pelvis-l_hip: azure
@@ -104,21 +104,24 @@ _LIMB_COLORS = np.array([
 ], dtype=np.float64)
 
 
-def _rot_x(a):
+def rot_x(a):
+    """(..., 3, 3) rotations by the angles ``a`` (radians) about the X axis."""
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
     return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1),
                      np.stack([z, s, c], -1)], -2)
 
 
-def _rot_y(a):
+def rot_y(a):
+    """(..., 3, 3) rotations by the angles ``a`` (radians) about the Y axis."""
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
     return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1),
                      np.stack([-s, z, c], -1)], -2)
 
 
-def _rot_z(a):
+def rot_z(a):
+    """(..., 3, 3) rotations by the angles ``a`` (radians) about the Z axis."""
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
     return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1),
@@ -150,29 +153,29 @@ def sample_poses(rng: np.random.Generator, num: int,
         scale = np.repeat(np.asarray(scales, np.float64).reshape(n, 1), NUM_JOINTS, 1)
         scale[:, _HEAD_BONES] = scale[:, _HEAD_BONES] ** HEAD_EXPONENT
     jitter = rng.uniform(0.94, 1.06, (n, 11))[:, _JITTER_GROUP]
-    offsets = _REST_OFFSETS[None] * scale[:, :, None] * jitter[:, :, None]
+    offsets = REST_OFFSETS[None] * scale[:, :, None] * jitter[:, :, None]
 
     sitting = rng.random(n) < 0.2
     eye = np.broadcast_to(np.eye(3), (n, 3, 3))
     local = {j: eye for j in range(NUM_JOINTS)}
     # root: facing direction + small tilt
-    local[ROOT] = _rot_y(rng.uniform(-np.pi, np.pi, n)) @ _rot_x(_u(rng, -8, 8, n)) @ _rot_z(
+    local[ROOT] = rot_y(rng.uniform(-np.pi, np.pi, n)) @ rot_x(_u(rng, -8, 8, n)) @ rot_z(
         _u(rng, -6, 6, n))
-    local[15] = _rot_x(-_u(rng, -10, 40, n)) @ _rot_z(_u(rng, -12, 12, n)) @ _rot_y(
+    local[15] = rot_x(-_u(rng, -10, 40, n)) @ rot_z(_u(rng, -12, 12, n)) @ rot_y(
         _u(rng, -25, 25, n))  # spine bend forward (towards -Z)
-    local[1] = _rot_x(_u(rng, -12, 12, n)) @ _rot_z(_u(rng, -8, 8, n))  # neck
-    local[16] = _rot_x(_u(rng, -20, 20, n)) @ _rot_z(_u(rng, -15, 15, n))  # head
+    local[1] = rot_x(_u(rng, -12, 12, n)) @ rot_z(_u(rng, -8, 8, n))  # neck
+    local[16] = rot_x(_u(rng, -20, 20, n)) @ rot_z(_u(rng, -15, 15, n))  # head
     for sho, elb, side in ((2, 3, 1.0), (5, 6, -1.0)):
         abd = _u(rng, 0, 150, n)  # outward
         flex = _u(rng, -40, 150, n)  # forward
-        local[sho] = _rot_z(side * abd) @ _rot_x(-flex) @ _rot_y(_u(rng, -60, 60, n))
-        local[elb] = _rot_x(-_u(rng, 0, 140, n))
+        local[sho] = rot_z(side * abd) @ rot_x(-flex) @ rot_y(_u(rng, -60, 60, n))
+        local[elb] = rot_x(-_u(rng, 0, 140, n))
     for hip, knee, side in ((8, 9, 1.0), (11, 12, -1.0)):
         flex = np.where(sitting, _u(rng, 60, 110, n), _u(rng, -25, 45, n))
         abd = _u(rng, -8, 35, n)
-        local[hip] = _rot_z(side * abd) @ _rot_x(-flex) @ _rot_y(_u(rng, -30, 30, n))
+        local[hip] = rot_z(side * abd) @ rot_x(-flex) @ rot_y(_u(rng, -30, 30, n))
         kflex = np.where(sitting, _u(rng, 70, 130, n), _u(rng, 0, 70, n))
-        local[knee] = _rot_x(kflex)
+        local[knee] = rot_x(kflex)
 
     glob = [None] * NUM_JOINTS
     pos = np.zeros((n, NUM_JOINTS, 3))
@@ -275,7 +278,7 @@ def render_people(img: np.ndarray, poses_cam: np.ndarray, K: np.ndarray,
     if colors is None:
         if rng is None:
             rng = np.random.default_rng(0)
-        colors = np.clip(_LIMB_COLORS[None] + rng.uniform(-25, 25, (P, 1, 3)), 0, 255)
+        colors = np.clip(LIMB_COLORS[None] + rng.uniform(-25, 25, (P, 1, 3)), 0, 255)
     fx = float(np.sqrt(abs(np.linalg.det(np.asarray(K)[:2, :2]))))
     uv = project(poses_cam, K)
     label = np.zeros((h, w), dtype=np.uint8)

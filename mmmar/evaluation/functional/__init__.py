@@ -6,13 +6,14 @@ Score arrays from any method::
     res = evaluate_mupots(gt_frames, pred_frames)   # see evaluate_mupots.__doc__
     print(format_table1(res))
 """
+from mmmar.structures.annotations import UNIV_KEYS, univ_key
 from .baselines import mean_pose_baseline, mean_pose_guess, mean_relative_pose
 from .dump import (DUMP_FORMAT, DUMP_VERSION, check_record, dump_predictions, load_predictions,
                    predictions_to_frames)
 from .h36m_eval import evaluate_h36m, select_single_person
 from .keypoint_ap import MUPOTS_OKS_SIGMAS, keypoint_ap_2d
 from .mupots_eval import evaluate_mupots
-from .mupots_io import UNIV_KEYS, gt_frame_from_anns, load_mupots_gt, seq_name_from_path, univ_key
+from .mupots_io import gt_frame_from_anns, load_mupots_gt, seq_name_from_path
 from .mupots_protocol import (AUC_THRESHOLDS, EVAL_PARENTS, EVAL_TRAVERSAL, MATCH_JOINTS, MATCH_THR,
                               MISSED_VALUE, PCK_THR, PCOD_THR, ROOT_THR, match_people, pcod_correct,
                               rescale_to_gt_bones)

@@ -8,13 +8,8 @@ from typing import Dict, Hashable, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmmar.structures.annotations import univ_key
 from mmmar.structures.skeleton import NUM_JOINTS
-
-#: Keys of the "universal" (height-normalised, the official protocol's) 3D ground truth of a
-#: MuPoTS annotation: ``keypoints_univ``, the name of the data contract (written by
-#: ``tools/dataset_converters/mupots_mat_to_json.py``, output by ``MuPoTS3DDataset``), then
-#: ``univ_annot3``, MuPoTS's own name; both are accepted on input.
-UNIV_KEYS = ('keypoints_univ', 'univ_annot3')
 
 
 def seq_name_from_path(path: str) -> Optional[str]:
@@ -35,19 +30,12 @@ def seq_sort_key(name) -> Tuple:
     return (re.sub(r'\d+\s*$', '', s), int(m.group(1)) if m else -1, s)
 
 
-def univ_key(ann: Mapping) -> Optional[str]:
-    """The key of :data:`UNIV_KEYS` that holds ``ann``'s universal 3D joints, or None."""
-    for key in UNIV_KEYS:
-        if ann.get(key) is not None:
-            return key
-    return None
-
-
 def gt_frame_from_anns(anns: Sequence[Mapping], prefer_univ: bool = True
                        ) -> Tuple[Dict[str, np.ndarray], Optional[str]]:
     """One image's MuPoTS JSON annotation dicts -> a ground-truth frame dict.
 
-    3D = the universal joints (``keypoints_univ`` or ``univ_annot3``, :data:`UNIV_KEYS`)
+    3D = the universal joints (``keypoints_univ`` or ``univ_annot3``,
+    :data:`mmmar.structures.annotations.UNIV_KEYS`)
     when present in every annotation and ``prefer_univ``, else ``keypoints_cam``. Returns
     ``(frame, source)`` with source 'keypoints_univ' / 'keypoints_cam' (None when the image
     has no annotation)."""

@@ -6,7 +6,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmpose.registry import METRICS
 
-from mmmar.models.pose_estimators.mar import apply_affine, inverse_input_transform
+from mmmar.geometry import inverse_input_transform, transform_points
 from mmmar.structures.skeleton import NUM_JOINTS
 from mmmar.structures.utils import to_numpy
 from ..functional import evaluate_h36m, select_single_person
@@ -35,7 +35,7 @@ def _gt_people(ds: Any, img_id: Any) -> Tuple[List[np.ndarray], List[Optional[np
         return list(k3), [None] * len(k3)
     meta = ds.metainfo if hasattr(ds, 'metainfo') else ds
     # input px -> original px, the predictions' frame
-    k2 = apply_affine(k2[..., :2], inverse_input_transform(meta))
+    k2 = transform_points(k2[..., :2], inverse_input_transform(meta))
     return list(k3), list(k2.reshape(len(k3), NUM_JOINTS, -1))
 
 

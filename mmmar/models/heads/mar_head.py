@@ -31,8 +31,7 @@ from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
-from mmmar.structures.skeleton import LIMBS, NECK, NUM_JOINTS, ROOT
-from mmmar.structures.utils import to_numpy
+from mmmar.structures.skeleton import LIMBS, NUM_JOINTS
 from ..losses import mar_losses  # noqa: F401  (registers the losses)
 from ..utils.dense_geometry import dense_torso, normalised_geometry_depth
 from ..utils.ops import (batch_intrinsics, conv_branch, get_intrinsics, stack_targets,
@@ -49,20 +48,11 @@ DEFAULT_LOSSES = dict(
     reg_loss=dict(type='LaplaceDepthLoss'),
     geo_loss=dict(type='LaplaceDepthLoss'))
 
-#: the arguments of ``MARCodec.decode`` that are maps of the head's outputs
-_DECODE_MAPS = ('heatmaps', 'pafs', 'offsets', 'root_depth', 'log_sigma_reg',
-                'log_sigma_geo', 'torso_length')
 
-
-def build_loss(cfg: OptConfigType, loss_weight: Optional[float] = None,
-               default: OptConfigType = None) -> nn.Module:
-    """Build a loss module from ``cfg`` (``default`` when None); a config without
-    ``loss_weight`` gets ``loss_weight`` when it is given (the legacy
-    ``*_loss_weight`` arguments), else the module's default (1)."""
-    cfg = dict(default if cfg is None else cfg)
-    if loss_weight is not None:
-        cfg.setdefault('loss_weight', loss_weight)
-    return MODELS.build(cfg)
+def build_loss(cfg: OptConfigType, default: ConfigType) -> nn.Module:
+    """Build a loss module from ``cfg`` (``default`` when None); its weight is the config's
+    ``loss_weight`` (the module's default, 1, when absent)."""
+    return MODELS.build(dict(default if cfg is None else cfg))
 
 
 @MODELS.register_module()
@@ -90,14 +80,11 @@ class MARHead(BaseHead):
             Config dicts of the loss modules (``mmmar.models.losses``). Defaults
             (:data:`DEFAULT_LOSSES`): ``MARMapLoss`` (MSE; heatmaps, PAFs),
             ``WeightedRegressionLoss`` (smooth L1, beta 0.1; offsets),
-            ``LaplaceDepthLoss`` (L_reg, L_geo).
-        heatmap_loss_weight, paf_loss_weight, offset_loss_weight,
-        geo_loss_weight, reg_loss_weight (float, optional): Backward-compatible
-            aliases (used by the configs) of the loss configs' ``loss_weight``:
-            a loss config without ``loss_weight`` takes it from here; ``None``
-            leaves the module's default (1). ``reg_loss_weight`` is Eq. 11's w.
+            ``LaplaceDepthLoss`` (L_reg, L_geo). Each weighs its term by its
+            ``loss_weight`` (``reg_loss``'s is Eq. 11's w).
         log_sigma_range (tuple): log-sigma outputs are clamped to this range
-            in the losses and the decoding (numerical safety).
+            in the losses and before the depth fusion (numerical safety; the
+            fusion does not clip again).
         geo_root (str): Root location of the dense geometry depth in L_geo:
             ``'offset'`` (default) = the pixel plus its predicted root
             offset (the root neighbourhood has radius ``root_radius``, so the
@@ -114,14 +101,12 @@ class MARHead(BaseHead):
             ``False`` detaches the offsets in L_geo, so that L_geo trains
             ``sigma2`` only (the "w/o GB backward" row of Table 4).
             Defaults to True.
-        decoder (dict): The :class:`MARCodec` config (used to decode and to
-            read the target normalisations ``offset_norm``/``depth_norm``,
-            the heatmap stride, the PAF ``limbs`` and the root / neck indices;
-            without one the :mod:`mmmar.structures.skeleton` tables).
-        fusion (dict): :class:`MARDepthFusion` config. ``omega`` defaults
-            to this head's. Without one: ``mode='fusion'`` and
-            ``geo_torso='offsets'`` (Eq. 7-8 on the root-offset torso that L_geo
-            trains sigma2 on; see ``docs/ablation.md``).
+        decoder (dict): The :class:`MARCodec` config, required (used to decode
+            and to read the target normalisations ``offset_norm``/``depth_norm``,
+            the heatmap stride, the PAF ``limbs`` and the root / neck indices).
+        fusion (dict): :class:`MARDepthFusion` config (its defaults when None:
+            ``mode='fusion'``, ``geo_torso='offsets'``). Its ``omega`` is this
+            head's ``omega``, which is the only place to set it.
         init_cfg (dict, optional): Initialisation config.
 
     Loss (Eq. 11 plus the 2.5D pose losses)::
@@ -162,11 +147,6 @@ class MARHead(BaseHead):
                  offset_loss: OptConfigType = None,
                  reg_loss: OptConfigType = None,
                  geo_loss: OptConfigType = None,
-                 heatmap_loss_weight: Optional[float] = None,
-                 paf_loss_weight: Optional[float] = None,
-                 offset_loss_weight: Optional[float] = None,
-                 geo_loss_weight: Optional[float] = None,
-                 reg_loss_weight: Optional[float] = None,
                  log_sigma_range: Tuple[float, float] = (-7., 7.),
                  geo_root: str = 'offset',
                  geo_clamp_ratio: float = 3.,
@@ -187,13 +167,10 @@ class MARHead(BaseHead):
         self.num_scales = len(self.in_channels) if multiscale_supervision else 1
         self.test_scale_fusion = test_scale_fusion
         self.omega = float(omega)
-        loss_cfgs = dict(heatmap_loss=(heatmap_loss, heatmap_loss_weight),
-                         paf_loss=(paf_loss, paf_loss_weight),
-                         offset_loss=(offset_loss, offset_loss_weight),
-                         reg_loss=(reg_loss, reg_loss_weight),
-                         geo_loss=(geo_loss, geo_loss_weight))
-        for name, (cfg, weight) in loss_cfgs.items():
-            setattr(self, name, build_loss(cfg, weight, DEFAULT_LOSSES[name]))
+        loss_cfgs = dict(heatmap_loss=heatmap_loss, paf_loss=paf_loss,
+                         offset_loss=offset_loss, reg_loss=reg_loss, geo_loss=geo_loss)
+        for name, cfg in loss_cfgs.items():
+            setattr(self, name, build_loss(cfg, DEFAULT_LOSSES[name]))
         self.log_sigma_range = tuple(log_sigma_range)
         self.geo_root = geo_root
         self.geo_clamp_ratio = float(geo_clamp_ratio)
@@ -209,11 +186,15 @@ class MARHead(BaseHead):
         self.depth_layers = conv_branch(c0, mid, 2)  # root depth, log sigma1
         self.geo_sigma_layers = conv_branch(c0, mid, 1)  # log sigma2
 
-        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
-        fusion = dict(type='MARDepthFusion', geo_torso='offsets') if fusion is None \
-            else dict(fusion)
-        fusion.setdefault('omega', self.omega)
-        self.fusion = MODELS.build(fusion)
+        if decoder is None:
+            raise ValueError('MARHead: `decoder` (a MARCodec config, normally the '
+                             "config's `codec`) is required; got None")
+        self.decoder = KEYPOINT_CODECS.build(decoder)
+        fusion = dict(type='MARDepthFusion') if fusion is None else dict(fusion)
+        if 'omega' in fusion:
+            raise ValueError(f"MARHead: set Omega as the head's `omega` ({self.omega}), "
+                             f"not as `fusion.omega` ({fusion['omega']})")
+        self.fusion = MODELS.build(dict(fusion, omega=self.omega))
 
     @property
     def default_init_cfg(self):
@@ -222,37 +203,31 @@ class MARHead(BaseHead):
             dict(type='Constant', layer='BatchNorm2d', val=1)
         ]
 
-    def _codec_attr(self, name: str, default):
-        return getattr(self.decoder, name, default) if self.decoder is not None \
-            else default
-
     @property
     def offset_norm(self) -> float:
-        return float(self._codec_attr('offset_norm', 1.))
+        return float(self.decoder.offset_norm)
 
     @property
     def depth_norm(self) -> float:
-        return float(self._codec_attr('depth_norm', 1.))
+        return float(self.decoder.depth_norm)
 
     @property
     def limbs(self) -> Sequence[Tuple[int, int]]:
         """The PAF limbs: the codec's (which draws the PAF targets)."""
-        return self._codec_attr('limbs', LIMBS)
+        return self.decoder.limbs
 
     @property
     def root_index(self) -> int:
-        return int(self._codec_attr('root_index', ROOT))
+        return int(self.decoder.root_index)
 
     @property
     def neck_index(self) -> int:
-        return int(self._codec_attr('neck_index', NECK))
+        return int(self.decoder.neck_index)
 
     def stride(self) -> Tuple[float, float]:
-        """Input pixels per heatmap pixel (sx, sy): the codec's, else 4."""
-        if self.decoder is not None and hasattr(self.decoder, 'input_size'):
-            return tuple(float(i) / float(h) for i, h in zip(
-                self.decoder.input_size, self.decoder.heatmap_size))
-        return (4., 4.)
+        """Input pixels per heatmap pixel (sx, sy) of the decoder."""
+        return tuple(float(i) / float(h) for i, h in zip(
+            self.decoder.input_size, self.decoder.heatmap_size))
 
     def forward(self, feats: Sequence[Tensor]) -> Dict[str, object]:
         """Forward the network.
@@ -415,25 +390,36 @@ class MARHead(BaseHead):
 
         The codec's dense decode stages run batched where the maps are
         (:meth:`MARCodec.decode_batch`); only per-person results reach the
-        host. ``test_cfg['decode_backend'] = 'numpy'`` instead copies every
-        map to the host and decodes each image with the numpy reference
-        (for comparisons, e.g. ``tools/analysis_tools/benchmark.py``).
+        host.
+
+        Raises:
+            ValueError: A data sample's ``input_size`` or the maps' size is not
+                the decoder's (a config whose pipeline and ``codec`` disagree).
         """
-        if self.decoder is None:
-            raise RuntimeError('MARHead needs a `decoder` (MARCodec) to predict')
+        self.check_input_size(batch_data_samples, outputs['heatmaps'])
         Ks = [get_intrinsics(ds) for ds in batch_data_samples]
         maps = {k: v for k, v in outputs.items() if isinstance(v, Tensor)}
-        if test_cfg.get('decode_backend', 'torch') == 'numpy':
-            decoded = [
-                self.decoder.decode(
-                    K=K, backend='numpy',
-                    **{k: to_numpy(maps[k][i], float32=True)
-                       for k in _DECODE_MAPS if k in maps})
-                for i, K in enumerate(Ks)
-            ]
-        else:
-            decoded = self.decoder.decode_batch(maps, Ks)
+        decoded = self.decoder.decode_batch(maps, Ks)
         return self.fuse_decoded(decoded, Ks)
+
+    def check_input_size(self, batch_data_samples: OptSampleList, heatmaps: Tensor) -> None:
+        """Raise ``ValueError`` unless every sample's ``metainfo['input_size']`` (when
+        given) is the decoder's ``input_size`` and ``heatmaps`` (B, K, h, w) has the
+        decoder's ``heatmap_size`` (w, h)."""
+        expected = tuple(int(v) for v in self.decoder.input_size)
+        for ds in batch_data_samples or ():
+            size = ds.metainfo.get('input_size', None)
+            if size is not None and tuple(int(v) for v in size) != expected:
+                raise ValueError(
+                    f'MARHead: the batch has input_size={tuple(size)} but the decoder '
+                    f'(model.head.decoder) has input_size={expected}; state the same '
+                    'codec in model.head.decoder, the GenerateTarget encoder and the '
+                    "transforms' input_size")
+        hw = tuple(heatmaps.shape[-2:])
+        if hw[::-1] != tuple(int(v) for v in self.decoder.heatmap_size):
+            raise ValueError(
+                f'MARHead: the maps are {hw[1]}x{hw[0]} (w x h) but the decoder '
+                f'(model.head.decoder) has heatmap_size={tuple(self.decoder.heatmap_size)}')
 
     def fuse_decoded(self, decoded: List[dict],
                      Ks: List[np.ndarray]) -> List[InstanceData]:

@@ -8,7 +8,7 @@ from mmpose.models.pose_estimators.bottomup import BottomupPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import InstanceList, PixelDataList, SampleList
 
-from mmmar.geometry import affine_to_3x3
+from mmmar.geometry import inverse_input_transform, transform_points
 from mmmar.structures.utils import instance_data
 from ..post_processors.fusion import empty_predictions
 
@@ -56,7 +56,7 @@ class MARPoseEstimator(BottomupPoseEstimator):
                 zip(batch_pred_instances, batch_data_samples)):
             pred = drop_non_finite(pred, data_sample)
             to_orig = inverse_input_transform(data_sample.metainfo)
-            kpts2d = apply_affine(pred.keypoints_2d, to_orig)
+            kpts2d = transform_points(pred.keypoints_2d, to_orig)
             # set_field: the fields keep their length (InstanceData's own
             # setattr re-checks it against every field)
             pred.set_field(kpts2d, 'keypoints_2d')
@@ -122,29 +122,6 @@ def _num_joints(pred: InstanceData) -> int:
     return NUM_JOINTS
 
 
-def inverse_input_transform(meta: dict) -> np.ndarray:
-    """(3, 3) map from input pixels back to original pixels."""
-    A = meta.get('input_affine', None)
-    if A is not None:
-        A3 = affine_to_3x3(np.asarray(A, np.float64))
-        return np.linalg.inv(A3)
-    if all(k in meta for k in ('input_size', 'input_center', 'input_scale')):
-        size = np.asarray(meta['input_size'], np.float64).reshape(2)
-        center = np.asarray(meta['input_center'], np.float64).reshape(2)
-        scale = np.asarray(meta['input_scale'], np.float64).reshape(2)
-        s = scale / size
-        t = center - 0.5 * scale
-        return np.array([[s[0], 0, t[0]], [0, s[1], t[1]], [0, 0, 1.]])
-    return np.eye(3)
-
-
-def apply_affine(points: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """Apply a (3, 3) affine to (..., 2) points."""
-    points = np.asarray(points, np.float64)
-    out = points @ M[:2, :2].T + M[:2, 2]
-    return out.astype(np.float32)
-
-
 #: (x, y) columns of an xyxy box's 4 corners
 _BOX_CORNERS = np.array([[0, 1], [2, 1], [0, 3], [2, 3]])
 
@@ -153,5 +130,5 @@ def transform_bboxes(bboxes: np.ndarray, M: np.ndarray) -> np.ndarray:
     """Transform xyxy boxes by their 4 corners (exact for rotations too)."""
     bboxes = np.asarray(bboxes, np.float64).reshape(-1, 4)
     corners = bboxes[:, _BOX_CORNERS]  # (N, 4, 2) x0y0, x1y0, x0y1, x1y1
-    c = apply_affine(corners, M)
+    c = transform_points(corners, M)
     return np.concatenate([c.min(1), c.max(1)], 1).astype(np.float32)

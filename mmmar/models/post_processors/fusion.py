@@ -98,7 +98,6 @@ class MARDepthFusion:
         omega (float): Torso (root-neck) length in mm for the geometry depth
             when the decoded poses carry no ``torso_length``.
         root_index (int), neck_index (int): Joint indices of the torso.
-        log_sigma_range (tuple): log-sigma values are clipped to this range.
         geo_ratio_limit (float): ``'fusion'`` mode: the geometry depth is not
             fused when ``Z_geo / Z_reg`` is outside ``[1 / r, r]`` (the torso
             vector is then too short/long to be trusted, e.g. a wrongly
@@ -108,7 +107,11 @@ class MARDepthFusion:
         geo_torso (str): The root and neck of Eq. 7-8: ``'structured'``
             (the decoded structured pose, Eq. 3) or ``'offsets'`` (root
             pixel + offsets, Eq. 2: the torso L_geo trains sigma2 on); see
-            the module docstring. Defaults to ``'structured'``.
+            the module docstring. Defaults to ``'offsets'`` (what ``MARHead``
+            uses).
+
+    The log sigmas are used as given: :class:`MARHead` clips them to its
+    ``log_sigma_range`` before calling the fusion.
     """
 
     def __init__(self,
@@ -116,9 +119,8 @@ class MARDepthFusion:
                  omega: float = 500.,
                  root_index: int = ROOT,
                  neck_index: int = NECK,
-                 log_sigma_range=(-7., 7.),
                  geo_ratio_limit: float = 3.,
-                 geo_torso: str = 'structured'):
+                 geo_torso: str = 'offsets'):
         if mode not in ('fusion', 'reg', 'geo', 'mean'):
             raise ValueError(f"mode must be 'fusion', 'reg', 'geo' or 'mean', got "
                              f'{mode!r}')
@@ -130,7 +132,6 @@ class MARDepthFusion:
         self.omega = float(omega)
         self.root_index = root_index
         self.neck_index = neck_index
-        self.log_sigma_range = tuple(log_sigma_range)
         self.geo_ratio_limit = geo_ratio_limit
 
     def __call__(self, decoded, K: np.ndarray) -> InstanceData:
@@ -226,14 +227,14 @@ class MARDepthFusion:
         """
         get = decoded.get
         N, J = uv.shape[:2]
-        lo, hi = self.log_sigma_range
 
         def per_person(key):
             return np.asarray(get(key), np.float64).reshape(N)
 
         zrel = np.asarray(get('keypoints_rel_depth'), np.float64).reshape(N, J)
-        s_reg = np.exp(np.clip(per_person('log_sigma_reg'), lo, hi)) * f
-        s_geo = np.exp(np.clip(per_person('log_sigma_geo'), lo, hi)) * f
+        with np.errstate(over='ignore'):  # unclipped huge log sigmas: sigma = inf
+            s_reg = np.exp(per_person('log_sigma_reg')) * f
+            s_geo = np.exp(per_person('log_sigma_geo')) * f
         scores_k = get('keypoint_scores', None)
         scores_k = np.ones((N, J)) if scores_k is None else \
             np.asarray(scores_k, np.float64).reshape(N, J)

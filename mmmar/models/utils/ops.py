@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from torch import Tensor, nn
 
+from mmmar.codecs.targets import scatter_root_targets
 from mmmar.structures.utils import to_numpy
 
 
@@ -82,9 +83,28 @@ def batch_intrinsics(batch_data_samples: Sequence, like: Tensor) -> Tensor:
     return torch.as_tensor(np.stack(Ks), dtype=like.dtype, device=like.device)
 
 
+def _target_maps(data_sample) -> Dict[str, Tensor]:
+    """One sample's target maps by name: its ``gt_fields`` and, when it has the packed root
+    fields of :class:`~mmmar.codecs.MARCodec` (``gt_instance_labels.root_pixels`` /
+    ``root_targets``), their dense maps (on the labels' device)."""
+    fields = data_sample.get('gt_fields', None)
+    maps = {} if fields is None else dict(fields.items())
+    labels = data_sample.get('gt_instance_labels', None)
+    if labels is not None and 'root_targets' in labels and fields is not None:
+        values = torch.as_tensor(labels.root_targets).float()
+        num_keypoints = (values.shape[1] - 4) // 6
+        h, w = fields.shape
+        dense = scatter_root_targets(torch.as_tensor(labels.root_pixels).long(), values,
+                                     num_keypoints, (w, h))
+        maps.update({k: v for k, v in dense.items() if k not in maps})
+    return maps
+
+
 def stack_targets(batch_data_samples: Sequence, required: Sequence[str],
                   optional: Sequence[str] = ()) -> Dict[str, Tensor]:
-    """The ``gt_fields`` of a batch stacked as float tensors (B, C, h, w).
+    """The target maps of a batch stacked as float tensors (B, C, h, w): the ``gt_fields``
+    (uint8 masks and weights become float) and the root fields packed in
+    ``gt_instance_labels`` (:meth:`MARCodec.encode`), written into dense maps.
 
     Args:
         batch_data_samples (Sequence): Data samples with ``gt_fields``.
@@ -95,11 +115,12 @@ def stack_targets(batch_data_samples: Sequence, required: Sequence[str],
         dict: the stacked fields; single-channel (h, w) maps become (B, 1, h, w).
     """
     gt = {}
+    samples = [_target_maps(d) for d in batch_data_samples]
     for key in tuple(required) + tuple(optional):
-        vals = [d.gt_fields.get(key, None) for d in batch_data_samples]
+        vals = [s.get(key, None) for s in samples]
         if any(v is None for v in vals):
             continue
-        gt[key] = torch.stack([torch.as_tensor(v) for v in vals]).float()
+        gt[key] = torch.stack([torch.as_tensor(v).float() for v in vals])
         if gt[key].ndim == 3:
             gt[key] = gt[key].unsqueeze(1)
     missing = [k for k in required if k not in gt]

@@ -10,7 +10,7 @@ Omega (detached: Eq. 10 sends L_geo's gradients into the 2.5D pose only), and at
 codec reads the ``torso_length`` map at each root, which :class:`MARDepthFusion` uses in place
 of the constant.
 """
-from typing import Dict, Optional
+from typing import Dict
 
 import torch
 from mmpose.registry import MODELS
@@ -38,8 +38,6 @@ class MAROmegaHead(MARHead):
             :data:`DEFAULT_TORSO_LOSS` (L1 on ``Omega / omega``, weighted by
             ``torso_length_weights``, else ``root_depth_weights``, where the
             target is positive) when None.
-        torso_loss_weight (float, optional): The torso loss's ``loss_weight``
-            when its config has none (as MARHead's ``*_loss_weight``).
         **kwargs: :class:`MARHead`'s arguments; ``omega`` is also the scale of
             the branch.
 
@@ -50,11 +48,10 @@ class MAROmegaHead(MARHead):
 
     def __init__(self,
                  torso_loss: OptConfigType = None,
-                 torso_loss_weight: Optional[float] = None,
                  **kwargs):
         super().__init__(**kwargs)
         self.torso_layers = conv_branch(self.in_channels[0], self.branch_channels, 1)
-        self.torso_loss = build_loss(torso_loss, torso_loss_weight, DEFAULT_TORSO_LOSS)
+        self.torso_loss = build_loss(torso_loss, DEFAULT_TORSO_LOSS)
 
     def forward(self, feats) -> Dict[str, object]:
         """MARHead's outputs plus ``torso_length`` (B, 1, h, w), mm."""

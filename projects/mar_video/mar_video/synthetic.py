@@ -27,8 +27,8 @@ from typing import Dict, List, Sequence
 import cv2
 import numpy as np
 
-from mmmar.datasets.synthetic.generator import (_LIMB_COLORS, _REST_OFFSETS, _rot_x, _rot_y, _rot_z,
-                                                make_K, project, render_people, sample_poses)
+from mmmar.datasets.synthetic.generator import (LIMB_COLORS, REST_OFFSETS, make_K, project,
+                                                render_people, rot_x, rot_y, rot_z, sample_poses)
 from mmmar.geometry import back_project_np
 from mmmar.structures.skeleton import LIMBS, NUM_JOINTS, ROOT
 
@@ -98,20 +98,20 @@ def _walk_pose(offsets: np.ndarray, yaw: float, phase: float, speed: float,
     amp = min(speed / 1300., 1.0)
     s = np.sin(phase)
     local = {j: np.eye(3) for j in range(NUM_JOINTS)}
-    local[ROOT] = _rot_y(a(yaw)) @ _rot_z(a(0.03 * amp * s))
-    local[15] = _rot_x(a(-np.deg2rad(5 + 3 * amp)))
+    local[ROOT] = rot_y(a(yaw)) @ rot_z(a(0.03 * amp * s))
+    local[15] = rot_x(a(-np.deg2rad(5 + 3 * amp)))
     for hip, knee, side in ((8, 9, 1.0), (11, 12, -1.0)):
         flex = np.deg2rad(25) * amp * side * s
-        local[hip] = _rot_z(a(side * np.deg2rad(3))) @ _rot_x(a(-flex))
+        local[hip] = rot_z(a(side * np.deg2rad(3))) @ rot_x(a(-flex))
         kflex = np.deg2rad(5 + 35 * amp * max(0.0, -side * np.cos(phase)))
-        local[knee] = _rot_x(a(kflex))
+        local[knee] = rot_x(a(kflex))
     for sho, elb, side in ((2, 3, 1.0), (5, 6, -1.0)):
         flex = -np.deg2rad(20) * amp * side * s
-        local[sho] = _rot_z(a(side * np.deg2rad(8))) @ _rot_x(a(-flex))
-        local[elb] = _rot_x(a(-np.deg2rad(15 + 10 * amp)))
+        local[sho] = rot_z(a(side * np.deg2rad(8))) @ rot_x(a(-flex))
+        local[elb] = rot_x(a(-np.deg2rad(15 + 10 * amp)))
     if wave > 0:  # right arm up, forearm waving
-        local[2] = _rot_z(a(np.deg2rad(150)))
-        local[3] = _rot_z(a(np.deg2rad(25) * np.sin(wave)))
+        local[2] = rot_z(a(np.deg2rad(150)))
+        local[3] = rot_z(a(np.deg2rad(25) * np.sin(wave)))
     glob = {ROOT: local[ROOT]}
     pos = np.zeros((NUM_JOINTS, 3))
     for p, c in LIMBS:
@@ -151,7 +151,7 @@ def make_video(seed: int = 0, num_frames: int = 250, fps: float = 25.0,
         jitter = rng.uniform(-250., 250., (len(pts), 2))
         pts = np.asarray(pts) + jitter * np.array([1.0, 0.5])
         t0 = t0 + rng.uniform(0, 0.3)
-        offsets = _REST_OFFSETS * scale[p]
+        offsets = REST_OFFSETS * scale[p]
         leg = offsets[[8, 9, 10], 1].sum()
         phase0 = rng.uniform(0, 2 * np.pi)
         for t in range(num_frames):
@@ -164,7 +164,7 @@ def make_video(seed: int = 0, num_frames: int = 250, fps: float = 25.0,
             root = np.array([xz[0], _GROUND_Y - 0.985 * leg, xz[1]])
             poses[t, p] = rel + root
     tones = rng.uniform(90, 140, (P, 1, 3))  # one muted tone per person, limbs shaded
-    colors = np.clip(tones + 0.15 * (_LIMB_COLORS[None] - 128), 0, 255)
+    colors = np.clip(tones + 0.15 * (LIMB_COLORS[None] - 128), 0, 255)
     vis = np.zeros((num_frames, P, NUM_JOINTS), np.int64)
     for t in range(num_frames):
         canvas = np.zeros((h, w, 3), np.uint8)

@@ -1,6 +1,6 @@
-"""The dense stages of MAR's decode in plain numpy: the reference that the
-torch implementation (:mod:`mmmar.codecs.dense_decode`, used by default)
-is tested and benchmarked against (``MARCodec.decode(..., backend='numpy')``).
+"""The dense stages of MAR's decode in plain numpy, one image at a time, written for clarity:
+the oracle that the decode (torch, :mod:`mmmar.codecs.dense_decode`) is tested and benchmarked
+against (:func:`reference_decode`). Not used by the package's runtime code.
 
 Both produce the same :class:`~mmmar.codecs.grouping.DecodeEvidence`:
 heatmap peaks (max-pool NMS), quarter-pixel refinement, the people (root
@@ -13,8 +13,79 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from .grouping import DecodeEvidence
-from .paf import paf_pair_scores
+from mmmar.codecs.grouping import DecodeEvidence, people_from_evidence
+from mmmar.codecs.paf import MIN_LIMB_LENGTH
+from mmmar.structures.utils import to_numpy
+
+
+def paf_pair_scores(paf: np.ndarray,
+                    starts: np.ndarray,
+                    ends: np.ndarray,
+                    num_samples: int = 10,
+                    degenerate_score: float = 1.0) -> np.ndarray:
+    """PAF line integral of P segments ``starts[i] -> ends[i]`` of one limb.
+
+    ``E = mean_s <F(p_s), (end - start) / |end - start|>`` over
+    ``num_samples`` points ``p_s`` evenly spaced on the segment (nearest pixel
+    lookup, points clipped to the map). Vectorised over segments and samples.
+
+    Args:
+        paf (np.ndarray): The limb's two channels (x, y), shape (2, h, w).
+        starts (np.ndarray): Segment starts, shape (P, 2), heatmap px.
+        ends (np.ndarray): Segment ends, shape (P, 2), heatmap px.
+        num_samples (int): Samples along each segment. Defaults to 10.
+        degenerate_score (float): Score of segments shorter than
+            ``MIN_LIMB_LENGTH`` (no direction to compare with).
+
+    Returns:
+        np.ndarray: Scores in [-1, 1] (for unit-norm fields), shape (P,).
+    """
+    _, h, w = paf.shape
+    vec = np.asarray(ends, np.float64) - starts  # (P, 2)
+    length = np.linalg.norm(vec, axis=-1)
+    unit = vec / np.maximum(length, MIN_LIMB_LENGTH)[..., None]
+    t = np.linspace(0., 1., num_samples)
+    pts = starts[:, None, :] + t[None, :, None] * vec[:, None, :]  # (P, S, 2)
+    px = np.clip(np.rint(pts[..., 0]), 0, w - 1).astype(np.intp)
+    py = np.clip(np.rint(pts[..., 1]), 0, h - 1).astype(np.intp)
+    score = (paf[0, py, px] * unit[:, 0:1] +
+             paf[1, py, px] * unit[:, 1:2]).mean(-1)
+    return np.where(length > MIN_LIMB_LENGTH, score,
+                    degenerate_score).astype(np.float32)
+
+
+def paf_line_scores(paf: np.ndarray,
+                    starts: np.ndarray,
+                    ends: np.ndarray,
+                    num_samples: int = 10,
+                    degenerate_score: float = 1.0,
+                    pair_mask: Optional[np.ndarray] = None) -> np.ndarray:
+    """PAF line integral (:func:`paf_pair_scores`) for every (start, end)
+    pair of one limb.
+
+    Args:
+        paf (np.ndarray): The limb's two channels (x, y), shape (2, h, w).
+        starts (np.ndarray): Segment starts, shape (N, 2), heatmap px.
+        ends (np.ndarray): Segment ends, shape (M, 2), heatmap px.
+        num_samples (int): Samples along each segment. Defaults to 10.
+        degenerate_score (float): See :func:`paf_pair_scores`.
+        pair_mask (np.ndarray, optional): (N, M) bool; only these pairs are
+            integrated (the others score ``-inf``), e.g. after a distance
+            gate. Defaults to all pairs.
+
+    Returns:
+        np.ndarray: Scores, shape (N, M).
+    """
+    N, M = len(starts), len(ends)
+    scores = np.full((N, M), -np.inf, dtype=np.float32)
+    if pair_mask is None:
+        pair_mask = np.ones((N, M), dtype=bool)
+    ni, mi = np.nonzero(pair_mask)
+    if ni.size:
+        scores[ni, mi] = paf_pair_scores(
+            paf, np.asarray(starts, np.float64)[ni],
+            np.asarray(ends, np.float64)[mi], num_samples, degenerate_score)
+    return scores
 
 
 def heatmap_peaks_nms(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
@@ -98,7 +169,7 @@ def paf_scores_all_starts(pafs: np.ndarray, cand_xy: np.ndarray,
                           num_samples: int) -> np.ndarray:
     """(L, M + N, M) PAF line integrals of every limb from every start
     (parent candidates, then the people's offset locations of the parent)
-    to every child candidate (:func:`~mmmar.codecs.paf.paf_pair_scores`)."""
+    to every child candidate (:func:`paf_pair_scores`)."""
     L = len(limbs)
     K_, M = cand_xy.shape[:2]
     N = offset_xy.shape[0]
@@ -166,3 +237,23 @@ def evidence_numpy(heatmaps: np.ndarray,
     return DecodeEvidence(cand_xy, cand_score, cand_valid, N,
                           np.stack([rx, ry], -1), offset_xy, rel_depth, heat,
                           paf, reads)
+
+
+def reference_decode(codec, heatmaps, pafs, offsets, K=None, **root_maps) -> dict:
+    """``MARCodec.decode``'s result of ONE image computed with the numpy reference:
+    :func:`evidence_numpy` then the codec's grouping.
+
+    Args:
+        codec: The :class:`~mmmar.codecs.MARCodec`.
+        heatmaps, pafs, offsets: (K, h, w), (2L, h, w), (3K, h, w) arrays or tensors.
+        K (optional): (3, 3) intrinsics of the input image.
+        **root_maps: ``root_depth``, ``log_sigma_reg``, ``log_sigma_geo``,
+            ``torso_length`` maps (None ones are left out).
+
+    Returns:
+        dict: the fields of ``MARCodec.decode``.
+    """
+    ev = evidence_numpy(*(to_numpy(x, float32=True) for x in (heatmaps, pafs, offsets)),
+                        codec, {k: to_numpy(v, float32=True)
+                                for k, v in root_maps.items() if v is not None})
+    return people_from_evidence(ev, codec, to_numpy(K, float32=True))
