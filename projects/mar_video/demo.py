@@ -47,12 +47,23 @@ def parse_args(argv=None):
     parser.add_argument('--max-frames', type=int, default=None)
     parser.add_argument('--no-vis', action='store_true', help='do not write vis.mp4')
     parser.add_argument('--show', action='store_true', help='show in a window')
-    return parser.parse_args(argv)
+    parser.add_argument('--bvh-min-frames', type=int, default=None,
+                        help='tracks observed in fewer frames get no BVH file '
+                        '(default: half a second of frames, 13 at 25 fps)')
+    parser.add_argument('--bvh-smoothing', choices=['offline', 'online'],
+                        default='offline',
+                        help="BVH joints: 'offline' zero-lag smoothing of the whole track "
+                        "(the config's offline_smoother, default) or the online One Euro "
+                        'output (as in tracks.csv)')
+    args = parser.parse_args(argv)
+    if args.bvh_min_frames is not None and args.bvh_min_frames < 1:
+        parser.error(f'--bvh-min-frames must be >= 1, got {args.bvh_min_frames}')
+    return args
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    from mar_video.runner import build_from_config
+    from mar_video.runner import build_from_config, build_offline_smoother
     from mar_video.video_io import FrameSource
 
     # the input first: a bad file or camera fails before the model is loaded
@@ -69,6 +80,8 @@ def main(argv=None) -> dict:
                 raise KeyError(f'{args.config} has no `{key}` (use a config of '
                                'projects/mar_video/configs/)')
         tracker, smoother, vis = build_from_config(cfg, source.fps)
+        offline = build_offline_smoother(cfg, source.fps) \
+            if args.bvh_smoothing == 'offline' else None
         intrinsics = load_intrinsics_arg(args.intrinsics)
         inferencer = MARInferencer(cfg, weights=args.weights,
                                    device=args.device)
@@ -79,7 +92,8 @@ def main(argv=None) -> dict:
     runner = VideoRunner(inferencer_estimator(inferencer, intrinsics), tracker,
                          smoother, args.out_dir, export=args.export,
                          visualizer=None if args.no_vis else vis,
-                         show=args.show)
+                         show=args.show, offline_smoother=offline,
+                         bvh_min_frames=args.bvh_min_frames)
     summary = runner.run(source, max_frames=args.max_frames)
     print(f'{summary["frames"]} frames, {len(summary["bad_frames"])} bad, '
           f'{len(summary["bvh_index"])} BVH tracks -> {args.out_dir}')
