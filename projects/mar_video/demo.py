@@ -55,6 +55,10 @@ def parse_args(argv=None):
                         help="BVH joints: 'offline' zero-lag smoothing of the whole track "
                         "(the config's offline_smoother, default) or the online One Euro "
                         'output (as in tracks.csv)')
+    parser.add_argument('--bvh-units', choices=['mm', 'm'], default='mm',
+                        help='units of the BVH offsets and translations')
+    parser.add_argument('--bvh-floor', action='store_true',
+                        help='each BVH track with its feet on y = 0 (a level camera)')
     args = parser.parse_args(argv)
     if args.bvh_min_frames is not None and args.bvh_min_frames < 1:
         parser.error(f'--bvh-min-frames must be >= 1, got {args.bvh_min_frames}')
@@ -93,7 +97,8 @@ def main(argv=None) -> dict:
                          smoother, args.out_dir, export=args.export,
                          visualizer=None if args.no_vis else vis,
                          show=args.show, offline_smoother=offline,
-                         bvh_min_frames=args.bvh_min_frames)
+                         bvh_min_frames=args.bvh_min_frames,
+                         bvh_options=dict(units=args.bvh_units, floor=args.bvh_floor))
     summary = runner.run(source, max_frames=args.max_frames)
     print(f'{summary["frames"]} frames, {len(summary["bad_frames"])} bad, '
           f'{len(summary["bvh_index"])} BVH tracks -> {args.out_dir}')

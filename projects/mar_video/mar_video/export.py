@@ -10,7 +10,8 @@
 * ``bvh/track_<id>.bvh``: one BVH per track (:mod:`mar_video.bvh`) observed in at least
   ``min_frames`` frames, written when the track ends and for every live track when the run
   stops, also when it stops on an error; ``bvh/index.json`` gives each file's first video
-  frame, frame count and smoothing, and lists the tracks ``skipped`` as too short.
+  frame, frame count, smoothing, units and floor, and lists the tracks ``skipped`` as too
+  short. Options: metres instead of millimetres, and the feet on ``y = 0``.
 
 A track is written from its first frame: the rows / frames it had before it was confirmed
 are added (and the frames' JSON rewritten with its id) in the frame it is confirmed.
@@ -26,7 +27,7 @@ import numpy as np
 from mmmar.structures.skeleton import JOINT_NAMES, NUM_JOINTS
 from .bvh import write_bvh
 
-__all__ = ['FrameJSONWriter', 'TrackCSVWriter', 'BVHTrackWriter']
+__all__ = ['FrameJSONWriter', 'TrackCSVWriter', 'BVHTrackWriter', 'floor_height']
 
 
 def _dump_atomic(obj, path: str) -> None:
@@ -84,6 +85,18 @@ class TrackCSVWriter:
             self.file.close()
 
 
+#: Ankle joints (the lowest joints of the MuPoTS skeleton).
+ANKLES = (JOINT_NAMES.index('r_ankle'), JOINT_NAMES.index('l_ankle'))
+
+
+def floor_height(positions: np.ndarray) -> float:
+    """Camera-space Y (mm, Y down) of the floor under a level camera, from one track: the
+    median over its frames of the lower ankle's Y (the ankle joint, a few cm above the
+    sole)."""
+    lower = np.nanmax(np.asarray(positions)[:, ANKLES, 1], axis=1)
+    return float(np.nanmedian(lower))
+
+
 class BVHTrackWriter:
     """Collects each confirmed track's skeletons; writes one BVH per track when it ends.
 
@@ -96,12 +109,18 @@ class BVHTrackWriter:
         offline_smoother: A :class:`~mar_video.ZeroLagPoseSmoother` to smooth the raw joints
             of the whole track (no lag), or None to write the joints given as ``smoothed``
             (the online smoother's).
+        units (str): ``'mm'`` (default) or ``'m'`` for the file's offsets and translations.
+        floor (bool): Shift each track vertically so that its feet stand on ``y = 0``
+            (:func:`floor_height`; right for a level camera, the tilt is not estimated).
     """
 
     def __init__(self, out_dir: str, fps: float, min_frames: int = 13,
-                 offline_smoother=None):
+                 offline_smoother=None, units: str = 'mm', floor: bool = False):
         if min_frames < 1:
             raise ValueError(f'min_frames must be >= 1, got {min_frames}')
+        if units not in ('mm', 'm'):
+            raise ValueError(f"units must be 'mm' or 'm', got {units!r}")
+        self.units, self.floor = units, bool(floor)
         self.dir = osp.join(out_dir, 'bvh')
         os.makedirs(self.dir, exist_ok=True)
         self.fps, self.min_frames = float(fps), int(min_frames)
@@ -143,12 +162,16 @@ class BVHTrackWriter:
             smoothing = 'online'
         name = f'track_{track_id:03d}.bvh'
         path = osp.join(self.dir, name)
-        out = write_bvh(path, pos, self.fps, name_prefix='')
+        floor_y = floor_height(pos) if self.floor else 0.0
+        pos = pos - np.array([0.0, floor_y, 0.0])
+        scale = 0.001 if self.units == 'm' else 1.0
+        out = write_bvh(path, pos * scale, self.fps, name_prefix='')
         observed = np.array([f - first for f in sorted(frames)])
-        dev = np.linalg.norm(out['positions'][observed] - pos[observed], axis=-1)
+        dev = np.linalg.norm(out['positions'][observed] / scale - pos[observed], axis=-1)
         self.index[name] = dict(
             track_id=int(track_id), first_frame=int(first), num_frames=len(pos),
             observed_frames=len(frames), fps=self.fps, smoothing=smoothing,
+            units=self.units, floor_camera_y_mm=floor_y if self.floor else None,
             rigidify_mean_mm=float(dev.mean()), rigidify_max_mm=float(dev.max()))
         self._write_index()
         return path

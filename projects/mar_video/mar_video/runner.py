@@ -78,13 +78,15 @@ class VideoRunner:
             (whole tracks, no lag), or None: the BVH holds the online-smoothed joints.
         bvh_min_frames (int, optional): Tracks observed in fewer frames get no BVH file;
             None: half a second of frames (13 at 25 fps).
+        bvh_options (dict, optional): ``units`` / ``floor`` of
+            :class:`~mar_video.export.BVHTrackWriter`.
     """
 
     def __init__(self, estimator: Estimator, tracker, smoother, out_dir: str,
                  export: Sequence[str] = ('json', 'csv', 'bvh'),
                  visualizer=None, show: bool = False, view_bounds=None,
                  on_frame: Optional[Callable] = None, offline_smoother=None,
-                 bvh_min_frames: Optional[int] = None):
+                 bvh_min_frames: Optional[int] = None, bvh_options: Optional[dict] = None):
         bad = set(export) - {'json', 'csv', 'bvh'}
         if bad:
             raise ValueError(f'unknown export format(s) {sorted(bad)}; choose from '
@@ -94,6 +96,7 @@ class VideoRunner:
         self.visualizer, self.show, self.view_bounds = visualizer, show, view_bounds
         self.on_frame = on_frame
         self.offline_smoother, self.bvh_min_frames = offline_smoother, bvh_min_frames
+        self.bvh_options = dict(bvh_options or {})
 
     def _process(self, frame: np.ndarray, idx: int, fps: float):
         people, intr = self.estimator(frame, idx)
@@ -203,7 +206,8 @@ class VideoRunner:
             json=FrameJSONWriter(self.out_dir) if 'json' in self.export else None,
             csv=TrackCSVWriter(self.out_dir) if 'csv' in self.export else None,
             bvh=BVHTrackWriter(self.out_dir, fps, self.bvh_min_frames or
-                               max(int(np.ceil(0.5 * fps)), 1), self.offline_smoother)
+                               max(int(np.ceil(0.5 * fps)), 1), self.offline_smoother,
+                               **self.bvh_options)
             if 'bvh' in self.export else None,
             video=None, pending={})
         bar = None
