@@ -53,8 +53,9 @@ class MMPoseGreedyOKSTracker:
 def label_detections(people: Sequence[dict], video: SyntheticVideo, t: int,
                      max_dist_frac: float = 0.1) -> List[int]:
     """The true identity of each estimated person of frame ``t`` (-1: none): optimal
-    assignment on the 2D distance between the estimated pelvis and the projected true
-    pelvis, pairs farther than ``max_dist_frac`` of the image width left out."""
+    assignment on the mean 2D distance between the estimated and the projected true joints
+    (whole skeletons: people overlapping in the image differ in size), pairs whose pelvises
+    are farther apart than ``max_dist_frac`` of the image width left out."""
     from scipy.optimize import linear_sum_assignment
 
     from mmmar.structures.skeleton import ROOT
@@ -62,13 +63,14 @@ def label_detections(people: Sequence[dict], video: SyntheticVideo, t: int,
     labels = [-1] * len(people)
     if not len(people):
         return labels
-    true_uv = project(video.poses[t, :, ROOT], video.K)
-    est_uv = np.array([np.asarray(p['keypoints'], np.float64)[ROOT] for p in people])
-    d = np.linalg.norm(est_uv[:, None] - true_uv[None], axis=-1)
+    true_uv = project(video.poses[t], video.K)  # (P, 17, 2)
+    est_uv = np.stack([np.asarray(p['keypoints'], np.float64) for p in people])
+    d = np.linalg.norm(est_uv[:, None] - true_uv[None], axis=-1)  # (N, P, 17)
+    mean = d.mean(-1)
     gate = max_dist_frac * video.img_size[0]
-    d = np.where(np.isfinite(d) & (d <= gate), d, 1e9)
-    for r, c in zip(*linear_sum_assignment(d)):
-        if d[r, c] < 1e9:
+    mean = np.where(np.isfinite(mean) & (d[..., ROOT] <= gate), mean, 1e9)
+    for r, c in zip(*linear_sum_assignment(mean)):
+        if mean[r, c] < 1e9:
             labels[r] = int(c)
     return labels
 

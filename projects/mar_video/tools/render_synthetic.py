@@ -16,9 +16,9 @@ The poses fed to the tracker are the network's (``--weights``: a MAR checkpoint,
 ``--config``, by default the small synthetic config of the shipped model, on the frames
 with the video's true intrinsics), or without ``--weights`` the *true poses plus simulated MAR
 noise, misses and false positives* (:func:`mar_video.synthetic.simulate_detections`). Either
-way each estimate is matched to the true person whose pelvis projects nearest (within 10 % of
-the image width) and the MPJPE, root-depth error and recall are printed (and written to
-``errors.json``).
+way each estimate is matched to the true person whose projected skeleton is nearest
+(:func:`mar_video.evaluation.label_detections`) and the MPJPE, root-depth error and recall are
+printed (and written to ``errors.json``).
 """
 import json
 import os
