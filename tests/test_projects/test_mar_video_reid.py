@@ -138,3 +138,24 @@ def test_trackeval_idsw_agrees_with_clear_mot_on_the_video():
     for trk in (PoseTracker3D(fps=25.), MMPoseGreedyOKSTracker()):
         res = score_tracker(dets, gt_frames(video), trk)
         assert res['te_idsw'] == res['idsw']
+
+
+def test_smoother_follows_a_zoom_without_a_transient():
+    """After a zoom (root depth times s, X and Y unchanged), ``rescale(s)`` moves the One Euro
+    state to the new scale: a still skeleton's output is the zoomed skeleton at once; without
+    it the depth filter (0.4 Hz) drifts from the old depth for many frames."""
+    from mar_video.one_euro import OneEuroPoseSmoother
+    still = TEMPLATE + np.array([600., 300., 6000.])
+    s = 1 / 1.5
+    zoomed = still - still[14] + still[14] * [1., 1., s]
+    errs = {}
+    for rescale in (True, False):
+        sm = OneEuroPoseSmoother(fps=25.)
+        for t in range(25):
+            sm.smooth(0, still, t)
+        if rescale:
+            sm.rescale(s)
+        out = sm.smooth(0, zoomed, 25)
+        errs[rescale] = np.abs(out - zoomed).max()
+    assert errs[True] < 1e-6
+    assert errs[False] > 1000.
