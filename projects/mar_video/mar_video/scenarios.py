@@ -12,7 +12,8 @@ them.
   the camera's focal length becomes ``factor`` times larger while the estimator keeps the old
   intrinsics (a video has no EXIF, the user's K is fixed): every 2D pose scales by ``factor``
   about the principal point and, since the estimator reads the depth from the apparent size,
-  every depth by ``1 / factor`` (X and Y stay).
+  every depth by ``1 / factor`` (X and Y stay); optionally some of them are missed in the
+  zoom frame.
 
 The detections carry the noise of :func:`~mar_video.synthetic.simulate_detections` (2 px,
 4 % root depth, 40 mm relative depth), deterministic from the seed.
@@ -86,8 +87,9 @@ def hidden_swap(hide_s: float = 0.8, seed: int = 0, fps: float = 25.,
 
 
 def sudden_zoom(factor: float = 1.5, seed: int = 0, num_frames: int = 50,
-                zoom_frame: int = 25) -> Scene:
-    """Three people standing; the focal length times ``factor`` from ``zoom_frame``."""
+                zoom_frame: int = 25, missed: int = 0) -> Scene:
+    """Three people standing; the focal length times ``factor`` from ``zoom_frame``; the
+    first ``missed`` of them are not detected in the zoom frame."""
     rng = np.random.default_rng([seed, 23, 2])
     K = scene_camera()
     K_zoom = K.copy()
@@ -99,6 +101,8 @@ def sudden_zoom(factor: float = 1.5, seed: int = 0, num_frames: int = 50,
     for t in range(num_frames):
         K_true = K_zoom if t >= zoom_frame else K
         people = [_detect(p, K_true, K, rng, i) for i, p in enumerate(poses)]
+        gone = missed if t == zoom_frame else 0
+        people = people[gone:]
         frames.append([people[i] for i in rng.permutation(len(people))])
-        gts.append(list(range(len(poses))))
+        gts.append(list(range(gone, len(poses))))
     return frames, gts

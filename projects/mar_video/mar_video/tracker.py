@@ -30,14 +30,11 @@ restarts from the detection (the gain of a Kalman filter tends to 1 as the predi
 variance grows). The 3D term tells apart people who overlap in the image at different depths
 (where a 2D tracker swaps them); the 2D term separates people standing close together in 3D.
 
-**Zoom** (``rescale_test``): when the camera's focal length changes but the intrinsics given to
-the estimator do not, every depth scales by the same factor ``s`` in one frame (X, Y stay, the
-2D poses scale by ``1 / s`` about the principal point). When the median depth of the
-detections differs from that of the tracks seen in the previous frame by more than
-``rescale_min``, the assignment is also solved with every track rescaled by that ``s`` (2D poses
-about the principal point fitted to the detections' 3D-2D pairs); if it matches more pairs, or
-as many at a lower cost, the tracks are rescaled (:attr:`PoseTracker3D.last_depth_scale` tells
-the smoother).
+**Zoom** (``rescale_test``, :mod:`mar_video.zoom`): when the camera's focal length changes but
+the intrinsics given to the estimator do not, every depth scales by the same factor ``s`` in one
+frame (X, Y stay, the 2D poses scale by ``1 / s`` about the principal point); the assignment is
+then also solved with the tracks rescaled, and the rescale kept if it explains the frame better
+(:attr:`PoseTracker3D.last_depth_scale` tells the smoother).
 
 Life cycle: an unmatched detection starts a *tentative* track; it becomes *confirmed* and gets
 its public ``track_id`` (0, 1, 2, ...) after ``min_hits`` matched frames; a tentative track
@@ -54,13 +51,16 @@ import numpy as np
 from mmmar.datasets.metainfo.mupots3d import dataset_info as mupots_info
 from mmmar.structures.skeleton import NUM_JOINTS, ROOT
 from .registry import TASK_UTILS
+from .zoom import is_zoom, principal_point, refine_scale, zoom_candidates
 
-__all__ = ['PoseTracker3D', 'Track', 'MUPOTS_SIGMAS', 'oks_matrix']
+__all__ = ['PoseTracker3D', 'Track', 'MUPOTS_SIGMAS', 'oks_matrix', 'principal_point']
 
 #: OKS sigmas of the 17 MuPoTS-3D joints (from mmmar's dataset metainfo).
 MUPOTS_SIGMAS = np.asarray(mupots_info['sigmas'], np.float64)
 
 _INFEASIBLE = 1e6
+#: Tracks seen within this many frames are the references of the zoom test.
+RECENT_FRAMES = 3
 
 
 def _area(kpts2d: np.ndarray) -> float:
@@ -150,28 +150,6 @@ class Track:
         self.velocity[2] *= s
         if center is not None:
             self.kpts2d = center + (self.kpts2d - center) / s
-
-
-def principal_point(dets: Sequence[tuple]) -> Optional[np.ndarray]:
-    """The principal point ``(cx, cy)`` of the camera the detections were back-projected
-    with, fitted by least squares to ``u = fx * X / Z + cx`` (and v) over all their joints;
-    None when there are too few finite joints or no spread."""
-    rays, uv = [], []
-    for det in dets:
-        k3d, k2d = det[3], det[1]
-        ok = np.isfinite(k3d).all(-1) & np.isfinite(k2d).all(-1) & (k3d[:, 2] > 0)
-        rays.append(k3d[ok, :2] / k3d[ok, 2:3])
-        uv.append(k2d[ok])
-    rays, uv = np.concatenate(rays), np.concatenate(uv)
-    if len(rays) < 3:
-        return None
-    center = np.zeros(2)
-    for a in range(2):
-        A = np.stack([rays[:, a], np.ones(len(rays))], 1)
-        if np.ptp(rays[:, a]) < 1e-6:
-            return None
-        center[a] = np.linalg.lstsq(A, uv[:, a], rcond=None)[0][1]
-    return center
 
 
 @TASK_UTILS.register_module()
@@ -338,37 +316,43 @@ class PoseTracker3D:
                     total += float(cost[r, c])
         return matched, total
 
-    def _zoom_candidate(self, dets: List[tuple], frame_idx: int) -> Optional[float]:
-        """The depth scale to test: median detection depth over the median predicted
-        depth of the confirmed tracks seen in the previous frame, if it changed by more
-        than ``rescale_min``."""
-        recent = [t.predict_root(frame_idx, self.predict_frames)[2] for t in self._recent(
-            frame_idx)]
-        if not self.rescale_test or len(recent) < 2 or len(dets) < 2:
-            return None
-        s = float(np.median([d[0][2] for d in dets]) / np.median(recent))
-        if not np.isfinite(s) or s <= 0 or abs(np.log(s)) < np.log1p(self.rescale_min):
-            return None
-        return s
-
     def _recent(self, frame_idx: int) -> List[Track]:
-        return [t for t in self.tracks if t.confirmed and t.last_frame == frame_idx - 1]
+        """Confirmed tracks seen in the last :data:`RECENT_FRAMES` frames (their predicted
+        depths are good references for the zoom test)."""
+        return [t for t in self.tracks
+                if t.confirmed and frame_idx - t.last_frame <= RECENT_FRAMES]
 
     def _associate(self, dets: List[tuple], frame_idx: int) -> Dict[int, Track]:
-        """The assignment of this frame, with the zoom test (see the module): the rescaled
-        assignment wins if it keeps every confirmed track seen in the previous frame and
-        matches more pairs, or as many at a lower cost."""
+        """The assignment of this frame, with the zoom test (:mod:`mar_video.zoom`)."""
         self.last_depth_scale = 1.0
         matched, total = self._assign(self.cost_matrix(dets, frame_idx))
-        s = self._zoom_candidate(dets, frame_idx)
-        if s is None:
+        recent = self._recent(frame_idx)
+        if not self.rescale_test:
+            return matched
+        pred_z = [t.predict_root(frame_idx, self.predict_frames)[2] for t in recent]
+        cands = zoom_candidates([d[0][2] for d in dets], pred_z, self.rescale_min)
+        if not cands:
             return matched
         center = principal_point(dets)
-        matched_s, total_s = self._assign(self.cost_matrix(dets, frame_idx, s, center))
-        kept = {id(t) for t in matched_s.values()}
-        if all(id(t) in kept for t in self._recent(frame_idx)) and (
-                len(matched_s) > len(matched) or
-                (len(matched_s) == len(matched) and total_s < total)):
+        recent_ids = {id(t) for t in recent}
+
+        def solve(s):
+            m, c = self._assign(self.cost_matrix(dets, frame_idx, s, center))
+            pairs = [(dets[j][0][2], t) for j, t in m.items() if id(t) in recent_ids]
+            return m, c, pairs
+
+        best = None
+        for s in cands:
+            m, c, pairs = solve(s)
+            key = (len(pairs), len(m), -c)
+            if best is None or key > best[0]:
+                best = (key, s, pairs)
+        s = refine_scale(best[1], best[2], frame_idx, self.predict_frames)
+        if abs(np.log(s)) < np.log1p(self.rescale_min):
+            return matched  # the people matched under the candidate did not scale
+        matched_s, total_s, pairs = solve(s)
+        if is_zoom(len(pairs), len(recent), len(dets), len(matched_s), total_s,
+                   len(matched), total):
             for trk in self.tracks:
                 trk.rescale_depth(s, center)
             self.last_depth_scale = s

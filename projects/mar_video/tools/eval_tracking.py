@@ -57,7 +57,8 @@ def scenario_table(cfg, fps: float, seed: int) -> dict:
               'crossing, B hidden 0.8 s': hidden_swap(0.8, seed),
               'crossing, B hidden 1.6 s': hidden_swap(1.6, seed),
               'zoom x1.5, 3 people standing': sudden_zoom(1.5, seed),
-              'zoom x0.7, 3 people standing': sudden_zoom(0.7, seed)}
+              'zoom x0.7, 3 people standing': sudden_zoom(0.7, seed),
+              'zoom x1.5, 2 of 3 missed then': sudden_zoom(1.5, seed, missed=2)}
     rows = {}
     for name, (dets, gts) in scenes.items():
         before = score_tracker(dets, gts, TASK_UTILS.build(
