@@ -12,10 +12,14 @@ The input is a video file, a folder of frames or ``webcam:N``. Per frame MAR est
 person's camera-space skeleton, :class:`mar_video.PoseTracker3D` gives stable track IDs and
 :class:`mar_video.OneEuroPoseSmoother` smooths each track online (zero frames of latency).
 Outputs under ``--out-dir``: ``frames/frame_<i>.json`` (every person, raw and smoothed, with
-its track ID), ``tracks.csv``, ``bvh/track_<id>.bvh`` (+ ``bvh/index.json``), ``vis.mp4``
-(2D overlay, 3D view, bird's-eye view; one colour per track) and ``summary.json``. Each
-frame's outputs are written before the next frame is read. A progress bar is shown for files,
-the frame rate for a webcam.
+its track ID), ``tracks.csv`` (every confirmed track from its first frame),
+``bvh/track_<id>.bvh`` (+ ``bvh/index.json``; tracks of at least ``--bvh-min-frames`` frames,
+smoothed offline without lag by :class:`mar_video.ZeroLagPoseSmoother` unless
+``--bvh-smoothing online``; ``--bvh-units m``, ``--bvh-floor``), ``vis.mp4`` (2D overlay, 3D
+view, bird's-eye view; one colour per track) and ``summary.json``. Each frame's outputs are
+written before the next frame is read (a track's first frame, and its JSON's track id, when
+the track is confirmed one frame later). A progress bar is shown for files, the frame rate for
+a webcam.
 
 Errors: a missing or unreadable file, or a webcam that does not open, stops before anything
 is loaded, with a message naming it; a bad frame inside a video is skipped with a warning
