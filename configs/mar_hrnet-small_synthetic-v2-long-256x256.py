@@ -14,11 +14,11 @@ extra_root = 'data/synthetic_v2_extra/'  # 7 960 more training images (another s
 
 # 11 000 iterations of batch 8 (88 000 samples, 7.3x the parent's 12 000), what fits in about 95
 # minutes of 2 shared CPU cores; validated on the val split every 2 000 iterations
-max_iters = 11000
+max_iters = 9000
 train_cfg = dict(max_iters=max_iters, val_interval=2000)
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=200, start_factor=0.01, by_epoch=False),
-    dict(type='MultiStepLR', begin=0, end=max_iters, milestones=[9500], gamma=0.1,
+    dict(type='MultiStepLR', begin=0, end=max_iters, milestones=[7500], gamma=0.1,
          by_epoch=False),
 ]
 default_hooks = dict(checkpoint=dict(interval=1000, max_keep_ckpts=3))

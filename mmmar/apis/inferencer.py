@@ -218,14 +218,18 @@ class MARInferencer(Pose2DInferencer):
         return stream
 
     def intrinsics_for(self, img_path: str, width: int, height: int,
-                       intrinsics: Any = None) -> Tuple[np.ndarray, str]:
+                       intrinsics: Any = None,
+                       from_file: bool = True) -> Tuple[np.ndarray, str]:
         """``(K, source)`` for one image: the call's ``intrinsics``, else the
-        constructor's, else the default (``fov_deg``)."""
+        constructor's, else the EXIF of the image file (only when ``from_file``: an array,
+        e.g. a video or webcam frame, has no EXIF, and its stand-in name is not a file to
+        read), else the default (``fov_deg``)."""
         value = intrinsics if intrinsics is not None else self.intrinsics
         name = img_path
         if self._video_input and isinstance(value, dict):
             name = self.video_info.get('path', self.video_info['name'])
-        return resolve_intrinsics(value, name, width, height, self.fov_deg)
+        return resolve_intrinsics(value, name, width, height, self.fov_deg,
+                                  use_exif=from_file)
 
     def preprocess_single(self,
                           input: InputType,
@@ -243,7 +247,8 @@ class MARInferencer(Pose2DInferencer):
         """
         img, path = read_input(input, index)
         return [self._pipeline_one(img, path,
-                                   intrinsics if intrinsics is not None else cam_param)]
+                                   intrinsics if intrinsics is not None else cam_param,
+                                   from_file=isinstance(input, str))]
 
     def _warn_domain_once(self, input) -> None:
         """Warn (once per inferencer) when a model trained on synthetic data only
@@ -255,11 +260,13 @@ class MARInferencer(Pose2DInferencer):
             self._domain_warned = True
             print_log(f'MARInferencer: {message}', logger='current', level=logging.WARNING)
 
-    def _pipeline_one(self, img: np.ndarray, path: str, intrinsics: Any) -> dict:
+    def _pipeline_one(self, img: np.ndarray, path: str, intrinsics: Any,
+                      from_file: bool = True) -> dict:
         """The test pipeline's packed data of one image with its ``cam_param`` (the ``K`` of
-        :meth:`intrinsics_for`); the data sample's metainfo records ``intrinsics``."""
+        :meth:`intrinsics_for`; ``from_file`` False for an array input, whose ``path`` is a
+        stand-in name); the data sample's metainfo records ``intrinsics``."""
         h, w = img.shape[:2]
-        K, source = self.intrinsics_for(path, w, h, intrinsics)
+        K, source = self.intrinsics_for(path, w, h, intrinsics, from_file)
         data_info = dict(img=img, img_path=path,
                          cam_param=cam_param_from_K(K, dtype=K.dtype))
         data_info.update(self.model.dataset_meta)
@@ -372,7 +379,8 @@ class MARInferencer(Pose2DInferencer):
                 yield self._skip_input(e)
                 continue
             self._warn_domain_once(item)
-            pending.append((img, self._pipeline_one(img, path, intrinsics)))
+            pending.append((img, self._pipeline_one(img, path, intrinsics,
+                                                    from_file=isinstance(item, str))))
             if len(pending) >= batch_size:
                 yield from predict(pending)
         yield from predict(pending)

@@ -12,10 +12,14 @@ The input is a video file, a folder of frames or ``webcam:N``. Per frame MAR est
 person's camera-space skeleton, :class:`mar_video.PoseTracker3D` gives stable track IDs and
 :class:`mar_video.OneEuroPoseSmoother` smooths each track online (zero frames of latency).
 Outputs under ``--out-dir``: ``frames/frame_<i>.json`` (every person, raw and smoothed, with
-its track ID), ``tracks.csv``, ``bvh/track_<id>.bvh`` (+ ``bvh/index.json``), ``vis.mp4``
-(2D overlay, 3D view, bird's-eye view; one colour per track) and ``summary.json``. Each
-frame's outputs are written before the next frame is read. A progress bar is shown for files,
-the frame rate for a webcam.
+its track ID), ``tracks.csv`` (every confirmed track from its first frame),
+``bvh/track_<id>.bvh`` (+ ``bvh/index.json``; tracks of at least ``--bvh-min-frames`` frames,
+smoothed offline without lag by :class:`mar_video.ZeroLagPoseSmoother` unless
+``--bvh-smoothing online``; ``--bvh-units m``, ``--bvh-floor``), ``vis.mp4`` (2D overlay, 3D
+view, bird's-eye view; one colour per track) and ``summary.json``. Each frame's outputs are
+written before the next frame is read (a track's first frame, and its JSON's track id, when
+the track is confirmed one frame later). A progress bar is shown for files, the frame rate for
+a webcam.
 
 Errors: a missing or unreadable file, or a webcam that does not open, stops before anything
 is loaded, with a message naming it; a bad frame inside a video is skipped with a warning
@@ -47,12 +51,27 @@ def parse_args(argv=None):
     parser.add_argument('--max-frames', type=int, default=None)
     parser.add_argument('--no-vis', action='store_true', help='do not write vis.mp4')
     parser.add_argument('--show', action='store_true', help='show in a window')
-    return parser.parse_args(argv)
+    parser.add_argument('--bvh-min-frames', type=int, default=None,
+                        help='tracks observed in fewer frames get no BVH file '
+                        '(default: half a second of frames, 13 at 25 fps)')
+    parser.add_argument('--bvh-smoothing', choices=['offline', 'online'],
+                        default='offline',
+                        help="BVH joints: 'offline' zero-lag smoothing of the whole track "
+                        "(the config's offline_smoother, default) or the online One Euro "
+                        'output (as in tracks.csv)')
+    parser.add_argument('--bvh-units', choices=['mm', 'm'], default='mm',
+                        help='units of the BVH offsets and translations')
+    parser.add_argument('--bvh-floor', action='store_true',
+                        help='each BVH track with its feet on y = 0 (a level camera)')
+    args = parser.parse_args(argv)
+    if args.bvh_min_frames is not None and args.bvh_min_frames < 1:
+        parser.error(f'--bvh-min-frames must be >= 1, got {args.bvh_min_frames}')
+    return args
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    from mar_video.runner import build_from_config
+    from mar_video.runner import build_from_config, build_offline_smoother
     from mar_video.video_io import FrameSource
 
     # the input first: a bad file or camera fails before the model is loaded
@@ -69,6 +88,8 @@ def main(argv=None) -> dict:
                 raise KeyError(f'{args.config} has no `{key}` (use a config of '
                                'projects/mar_video/configs/)')
         tracker, smoother, vis = build_from_config(cfg, source.fps)
+        offline = build_offline_smoother(cfg, source.fps) \
+            if args.bvh_smoothing == 'offline' else None
         intrinsics = load_intrinsics_arg(args.intrinsics)
         inferencer = MARInferencer(cfg, weights=args.weights,
                                    device=args.device)
@@ -79,7 +100,9 @@ def main(argv=None) -> dict:
     runner = VideoRunner(inferencer_estimator(inferencer, intrinsics), tracker,
                          smoother, args.out_dir, export=args.export,
                          visualizer=None if args.no_vis else vis,
-                         show=args.show)
+                         show=args.show, offline_smoother=offline,
+                         bvh_min_frames=args.bvh_min_frames,
+                         bvh_options=dict(units=args.bvh_units, floor=args.bvh_floor))
     summary = runner.run(source, max_frames=args.max_frames)
     print(f'{summary["frames"]} frames, {len(summary["bad_frames"])} bad, '
           f'{len(summary["bvh_index"])} BVH tracks -> {args.out_dir}')

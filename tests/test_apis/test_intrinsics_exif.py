@@ -114,3 +114,27 @@ def test_inferencer_reports_exif(tmp_path):
     np.testing.assert_allclose(np.asarray(rec['K'])[0, 0], fx, rtol=1e-5)
     np.testing.assert_allclose(res['predictions'][0].metainfo['stub_K'][0, 0], fx,
                                rtol=1e-5)
+
+
+def test_array_frames_never_read_a_file(tmp_path, monkeypatch):
+    """An array (a video / webcam frame) has no EXIF: run from a folder holding an
+    unrelated ``000000.jpg`` (the arrays' stand-in name) with an EXIF focal length, the
+    arrays still get the default camera; the same file given by path gets its EXIF."""
+    from mmmar.apis import MARInferencer
+    from .test_inferencer_stub import _cfg
+    monkeypatch.chdir(tmp_path)
+    _jpeg(tmp_path / '000000.jpg', 96, 64, {0xA405: 35})
+    _jpeg(tmp_path / '000001.jpg', 96, 64, {0xA405: 35})
+    inferencer = MARInferencer(_cfg(), device='cpu')
+    frame = np.full((64, 96, 3), 128, np.uint8)
+    default_fx = default_intrinsics(96, 64)[0, 0]
+    for inputs in (frame, [frame, frame]):
+        for res in inferencer(inputs):
+            assert res['img_paths'][0] in ('000000.jpg', '000001.jpg')
+            rec = res['intrinsics'][0]
+            assert rec['source'] == 'default-fov60'
+            np.testing.assert_allclose(np.asarray(rec['K'])[0, 0], default_fx, rtol=1e-6)
+    rec = next(inferencer('000000.jpg'))['intrinsics'][0]
+    assert rec['source'] == 'exif'
+    np.testing.assert_allclose(np.asarray(rec['K'])[0, 0],
+                               35 * math.hypot(96, 64) / math.hypot(36, 24), rtol=1e-5)

@@ -183,3 +183,28 @@ def test_bvh_blender_layout(tmp_path):
     assert sum(ln == ['End', 'Site'] for ln in lines) == 5
     with pytest.raises(ValueError, match='no frame'):
         write_bvh(path, np.full((3, NUM_JOINTS, 3), np.nan), fps=25.)
+
+
+def test_bvh_writer_metres_and_floor(tmp_path):
+    """The generated truth (a level camera 1.5 m above a flat floor): with ``floor`` the
+    true floor lands within 3 cm of y = 0 (the ankle joints stand a few cm above the
+    soles), and with ``units='m'`` the file's forward kinematics is the input in metres,
+    shifted by the floor height the index reports."""
+    from mar_video.export import BVHTrackWriter
+    P = _walk_track()
+    w = BVHTrackWriter(str(tmp_path), 25., min_frames=1, units='m', floor=True)
+    for t, k in enumerate(P):
+        w.add(0, t, k)
+    path = w.finish(0)
+    info = w.index['track_000.bvh']
+    assert info['units'] == 'm' and info['rigidify_max_mm'] < 1.0
+    floor_y = info['floor_camera_y_mm']
+    assert abs(1500.0 - floor_y) < 30.0  # the true floor is 1500 mm below the camera
+    bvh = read_bvh(path)
+    Q = _to_camera(bvh, bvh_positions(bvh))  # metres, floor-shifted camera axes
+    np.testing.assert_allclose(Q * 1000.0 + [0., floor_y, 0.], P, atol=1.0)
+    feet = bvh_positions(bvh)[:, [bvh['names'].index('r_ankle'),
+                                  bvh['names'].index('l_ankle')], 1].min(1)
+    assert abs(np.median(feet)) < 1e-3  # the lower ankle on y = 0 (metres)
+    with pytest.raises(ValueError, match='units'):
+        BVHTrackWriter(str(tmp_path), 25., units='cm')

@@ -70,9 +70,9 @@ class _Estimator:
         return people, dict(K=K.tolist(), source='user')
 
 
-def _runner(out_dir, estimator):
+def _runner(out_dir, estimator, **kw):
     return VideoRunner(estimator, PoseTracker3D(fps=25.), OneEuroPoseSmoother(fps=25.),
-                       str(out_dir))
+                       str(out_dir), **kw)
 
 
 @pytest.fixture
@@ -157,18 +157,64 @@ def test_nothing_written_is_lost_on_an_error(tmp_path):
     path = _write_avi(tmp_path / 'v.avi', 8)
     out = tmp_path / 'out'
     with pytest.raises(RuntimeError, match='frame 5'):
-        _runner(out, _Estimator(fail_at=5)).run(FrameSource(path), progress=False)
+        _runner(out, _Estimator(fail_at=5), bvh_min_frames=2).run(
+            FrameSource(path), progress=False)
     assert sorted(os.listdir(out / 'frames')) == [
         f'frame_{i:06d}.json' for i in range(5)]
     rows = list(csv.reader(open(out / 'tracks.csv')))
     assert rows[0][:4] == ['frame', 'time_s', 'track_id', 'root_depth_mm']
-    # both people from frame 1 (confirmed after 2 frames) to frame 4
-    assert sorted({r[0] for r in rows[1:]}) == ['1', '2', '3', '4']
+    # both people from their first frame 0 (written when confirmed in frame 1) to frame 4
+    assert sorted((r[0], r[2]) for r in rows[1:]) == sorted(
+        (str(f), str(t)) for f in range(5) for t in (0, 1))
+    first = json.load(open(out / 'frames' / 'frame_000000.json'))
+    assert sorted(p['track_id'] for p in first['people']) == [0, 1]
     index = json.load(open(out / 'bvh' / 'index.json'))
-    assert sorted(index) == ['track_000.bvh', 'track_001.bvh']
-    assert all(v['num_frames'] == 4 for v in index.values())
+    assert sorted(index) == ['skipped', 'track_000.bvh', 'track_001.bvh']
+    assert all(index[k]['num_frames'] == 5 and index[k]['first_frame'] == 0
+               for k in ('track_000.bvh', 'track_001.bvh'))
     summary = json.load(open(out / 'summary.json'))
     assert summary['frames'] == 5 and 'frame 5' in summary['error']
+
+
+class _WithGhosts(_Estimator):
+    """The two people for 20 frames plus false positives that live 2 and 3 frames."""
+
+    def __call__(self, frame, idx):
+        people, intr = super().__call__(frame, idx)
+        for start, life, root in ((4, 2, [-1500., 0., 8000.]), (12, 3, [1500., 0., 3000.])):
+            if start <= idx < start + life:
+                k3d = TEMPLATE + np.array(root)
+                people.append(dict(keypoints_3d=k3d, keypoints=project_np(k3d, K),
+                                   keypoint_scores=np.full(17, 0.5)))
+        return people, intr
+
+
+def test_short_tracks_get_no_bvh_and_tracks_start_at_their_first_frame(tmp_path):
+    """Ghosts confirmed after 2 frames are in tracks.csv (they are confirmed tracks) but
+    get no BVH (default minimum 13 frames at 25 fps, listed as skipped); the real people's
+    BVH files start at frame 0 and, smoothed offline without lag, equal their uniform
+    walk (the rigid template moving in a straight line) to the rigidification's 1 mm."""
+    from mar_video.offline import ZeroLagPoseSmoother
+    path = _write_avi(tmp_path / 'v.avi', 20)
+    out = tmp_path / 'out'
+    summary = _runner(out, _WithGhosts(), offline_smoother=ZeroLagPoseSmoother(
+        fps=25.)).run(FrameSource(path), progress=False)
+    index = json.load(open(out / 'bvh' / 'index.json'))
+    assert sorted(k for k in index if k != 'skipped') == ['track_000.bvh', 'track_001.bvh']
+    assert [(s['first_frame'], s['observed_frames']) for s in index['skipped']] == [
+        (4, 2), (12, 3)]
+    assert summary['bvh_skipped'] == index['skipped']
+    for name in ('track_000.bvh', 'track_001.bvh'):
+        assert index[name]['first_frame'] == 0 and index[name]['num_frames'] == 20
+        assert index[name]['smoothing'] == 'offline-zero-lag'
+        assert index[name]['rigidify_max_mm'] < 1.0
+    rows = list(csv.reader(open(out / 'tracks.csv')))[1:]
+    ids = {r[2] for r in rows}
+    assert len(ids) == 4  # the two people and the two ghosts
+    assert sum(1 for r in rows if r[2] in ('0', '1') and r[0] == '0') == 2
+    with pytest.raises(ValueError, match='min_frames'):
+        from mar_video.export import BVHTrackWriter
+        BVHTrackWriter(str(tmp_path), 25., min_frames=0)
 
 
 def test_track_colours_in_all_three_panels():
@@ -213,3 +259,33 @@ def test_demo_end_to_end_with_the_project_config(tmp_path):
     rec = json.load(open(out / 'frames' / 'frame_000001.json'))
     assert rec['intrinsics']['source'] == 'default-fov60'
     assert osp.getsize(out / 'vis.mp4') > 0 and osp.isfile(out / 'tracks.csv')
+
+
+def test_render_tool_reports_the_errors_of_what_it_tracked(tmp_path):
+    """render_synthetic.py (simulated poses): its errors.json equals the errors of the
+    simulated detections against the truth computed here from their hidden labels, the
+    GIF and the exports are written, and a missing checkpoint is named."""
+    import importlib.util
+
+    from mar_video.metrics import pose_errors
+    from mar_video.synthetic import gt_frames, make_video, simulate_detections
+    spec = importlib.util.spec_from_file_location(
+        'render_synthetic', osp.join(MAR_VIDEO_DIR, 'tools', 'render_synthetic.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = tmp_path / 'r'
+    res = tool.main(['--out-dir', str(out), '--frames', '30', '--img-size', '320', '180',
+                     '--gif-step', '10', '--gif-width', '300'])
+    video = make_video(seed=0, num_frames=30, img_size=(320, 180))
+    dets = simulate_detections(video, seed=0)
+    true = [(p['keypoints_3d'], video.poses[t, p['label']])
+            for t, d in enumerate(dets) for p in d if p['label'] >= 0]
+    want = pose_errors(*zip(*true))
+    got = json.load(open(out / 'errors.json'))
+    assert got == res['errors']
+    assert got['n'] == want['n'] and got['mpjpe'] == pytest.approx(want['mpjpe'], rel=1e-9)
+    found = sum(len({p['label'] for p in d if p['label'] >= 0}) for d in dets)
+    assert got['recall'] == pytest.approx(found / sum(len(g) for g in gt_frames(video)))
+    assert osp.getsize(out / 'tracked.gif') > 0 and osp.isfile(out / 'outputs' / 'tracks.csv')
+    with pytest.raises(SystemExit):
+        tool.main(['--weights', str(tmp_path / 'missing.pth')])

@@ -1,6 +1,7 @@
 """mar_video: One Euro filter, 3D tracker and their scores on the generated video."""
 import math
 
+import cv2
 import numpy as np
 import pytest
 from mar_video.metrics import clear_mot
@@ -202,3 +203,39 @@ def test_core_never_imports_the_project():
     assert TASK_UTILS.get('PoseTracker3D') is PoseTracker3D
     assert TASK_UTILS.get('OneEuroPoseSmoother') is OneEuroPoseSmoother
     assert VISUALIZERS.get('MARVideoVisualizer') is not None
+
+
+def test_generated_video_looks_like_the_training_data(scene):
+    """The default render is the synthetic training images' look (the shipped model finds
+    nobody in the muted look): outside the people it is the video's fixed background, and
+    nearly every person pixel away from the outline has one of the body-part colours within
+    the training data's per-person jitter (25)."""
+    from mmmar.datasets.synthetic.generator import _LIMB_COLORS, render_people
+    video, _ = scene
+    img = video.render(60)
+    drawn = render_people(np.zeros_like(img), video.poses[60], video.K,
+                          colors=np.full_like(video.train_colors, 255))[0][..., 0] > 0
+    np.testing.assert_array_equal(img[~drawn], video.background[~drawn])
+    core = cv2.erode(drawn.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert core.sum() > 500
+    dist = np.abs(img[core][:, None].astype(int) - _LIMB_COLORS[None].astype(int)).max(-1)
+    assert (dist.min(1) <= 26).mean() > 0.9  # the rest: anti-aliased seams between parts
+    assert not np.array_equal(img, video.render(60, 'muted'))
+    with pytest.raises(ValueError, match='style'):
+        video.render(0, 'cartoon')
+
+
+def test_label_detections_recovers_the_identities(scene):
+    """Matching estimates to the truth by projected pelvis gives back the simulated
+    detections' hidden labels (false positives far from everyone get -1 or a nearby
+    person)."""
+    from mar_video.evaluation import label_detections
+    video, dets = scene
+    agree = total = 0
+    for t in range(0, 250, 5):
+        labels = label_detections(dets[t], video, t)
+        for p, lab in zip(dets[t], labels):
+            if p['label'] >= 0:
+                total += 1
+                agree += lab == p['label']
+    assert total > 100 and agree / total > 0.97

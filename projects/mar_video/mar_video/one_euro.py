@@ -161,6 +161,16 @@ class OneEuroPoseSmoother:
         rel = f['pose'](kpts - root[None], t)
         return np.array([ray[0] * z, ray[1] * z, z])[None] + rel
 
+    def rescale(self, s: float) -> None:
+        """The camera zoomed (:attr:`PoseTracker3D.last_depth_scale`): every track's depth
+        state times ``s``, its root ray (``X / Z``, ``Y / Z``; X and Y stay) times ``1 / s``,
+        so that the filters do not drift from the old depths to the new ones."""
+        for f in self._filters.values():
+            for name, k in (('depth', s), ('ray', 1.0 / s)):
+                if f[name].x_prev is not None:
+                    f[name].x_prev = f[name].x_prev * k
+                    f[name].dx_prev = f[name].dx_prev * k
+
     def drop(self, key: int) -> None:
         """Forget track ``key`` (call when the tracker ends it)."""
         self._filters.pop(key, None)

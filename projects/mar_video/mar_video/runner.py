@@ -15,7 +15,7 @@ from mmmar.structures.skeleton import ROOT
 from .export import BVHTrackWriter, FrameJSONWriter, TrackCSVWriter
 from .video_io import FrameSource
 
-__all__ = ['VideoRunner', 'inferencer_estimator', 'build_from_config']
+__all__ = ['VideoRunner', 'inferencer_estimator', 'build_from_config', 'build_offline_smoother']
 
 #: ``estimator(frame BGR, frame_idx) -> (people, intrinsics record dict(K, source))``.
 Estimator = Callable[[np.ndarray, int], Tuple[List[dict], dict]]
@@ -44,6 +44,15 @@ def build_from_config(cfg, fps: float):
     return tracker, smoother, VISUALIZERS.build(vis_cfg)
 
 
+def build_offline_smoother(cfg, fps: float):
+    """The config's ``offline_smoother`` (a :class:`~mar_video.ZeroLagPoseSmoother`) at
+    ``fps``, or None when the config has none."""
+    from mmpose.registry import TASK_UTILS
+    if not cfg.get('offline_smoother'):
+        return None
+    return TASK_UTILS.build(dict(cfg.offline_smoother, fps=fps))
+
+
 def _jsonable(p: dict) -> dict:
     return {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v)
             for k, v in p.items() if k != 'label'}
@@ -65,12 +74,19 @@ class VideoRunner:
         view_bounds (tuple, optional): Fixed 3D view volume for the visualiser.
         on_frame (callable, optional): Called as ``on_frame(frame_idx, frame, record)``
             after each frame is written (``record`` as in the frame's JSON).
+        offline_smoother: A :class:`~mar_video.ZeroLagPoseSmoother` for the BVH files
+            (whole tracks, no lag), or None: the BVH holds the online-smoothed joints.
+        bvh_min_frames (int, optional): Tracks observed in fewer frames get no BVH file;
+            None: half a second of frames (13 at 25 fps).
+        bvh_options (dict, optional): ``units`` / ``floor`` of
+            :class:`~mar_video.export.BVHTrackWriter`.
     """
 
     def __init__(self, estimator: Estimator, tracker, smoother, out_dir: str,
                  export: Sequence[str] = ('json', 'csv', 'bvh'),
                  visualizer=None, show: bool = False, view_bounds=None,
-                 on_frame: Optional[Callable] = None):
+                 on_frame: Optional[Callable] = None, offline_smoother=None,
+                 bvh_min_frames: Optional[int] = None, bvh_options: Optional[dict] = None):
         bad = set(export) - {'json', 'csv', 'bvh'}
         if bad:
             raise ValueError(f'unknown export format(s) {sorted(bad)}; choose from '
@@ -79,11 +95,16 @@ class VideoRunner:
         self.out_dir, self.export = out_dir, tuple(export)
         self.visualizer, self.show, self.view_bounds = visualizer, show, view_bounds
         self.on_frame = on_frame
+        self.offline_smoother, self.bvh_min_frames = offline_smoother, bvh_min_frames
+        self.bvh_options = dict(bvh_options or {})
 
     def _process(self, frame: np.ndarray, idx: int, fps: float):
         people, intr = self.estimator(frame, idx)
         K = np.asarray(intr['K'], np.float64)
         assoc = self.tracker.update(people, idx)
+        scale = getattr(self.tracker, 'last_depth_scale', 1.0)
+        if scale != 1.0 and self.smoother is not None:
+            self.smoother.rescale(scale)
         out = []
         for p, a in zip(people, assoc):
             k3d = np.asarray(p['keypoints_3d'], np.float64)
@@ -96,21 +117,38 @@ class VideoRunner:
             q.setdefault('keypoint_scores', [1.0] * len(k3d))
             out.append(q)
         record = dict(frame=idx, time_s=idx / fps, intrinsics=intr, people=out)
-        return record, K
+        return record, K, assoc
 
-    def _write_frame(self, out: dict, idx: int, record: dict,
-                     tracked: List[dict]) -> None:
-        """Per-frame JSON, CSV rows, BVH data; ends the BVH of tracks that ended."""
+    def _write_rows(self, out: dict, idx: int, record: dict, people: List[dict]) -> None:
+        if out['csv']:
+            out['csv'].write(idx, record['time_s'], people)
+        if out['bvh']:
+            for p in people:
+                out['bvh'].add(p['track_id'], idx, p['keypoints_3d_smoothed'],
+                               p['keypoints_3d'])
+
+    def _write_frame(self, out: dict, idx: int, record: dict, assoc: List[dict]) -> None:
+        """Per-frame JSON, CSV rows, BVH data; a track confirmed in this frame gets its
+        earlier (tentative) frames first; ends the BVH of tracks that ended."""
+        pending = out['pending']
+        for p, a in zip(record['people'], assoc):
+            if a['track_id'] < 0:
+                pending.setdefault(a['uid'], []).append((idx, record, p))
+            elif a.get('confirmed_now') and a['uid'] in pending:
+                for f, rec, q in pending.pop(a['uid']):
+                    q['track_id'] = int(a['track_id'])
+                    if out['json']:
+                        out['json'].write(f, rec)
+                    self._write_rows(out, f, rec, [q])
         if out['json']:
             out['json'].write(idx, record)
-        if out['csv']:
-            out['csv'].write(idx, record['time_s'], tracked)
+        self._write_rows(out, idx, record,
+                         [p for p in record['people'] if p['track_id'] >= 0])
         for uid in self.tracker.ended_uids():
+            pending.pop(uid, None)
             if self.smoother is not None:
                 self.smoother.drop(uid)
         if out['bvh']:
-            for p in tracked:
-                out['bvh'].add(p['track_id'], idx, p['keypoints_3d_smoothed'])
             live = {t.track_id for t in self.tracker.tracks}
             for tid in [t for t in out['bvh'].tracks if t not in live]:
                 out['bvh'].finish(tid)
@@ -142,6 +180,7 @@ class VideoRunner:
             source=source.spec, frames=frames_done, fps=source.fps, seconds=seconds,
             bad_frames=source.bad_frames,
             bvh_index=out['bvh'].index if out['bvh'] else {},
+            bvh_skipped=out['bvh'].skipped if out['bvh'] else [],
             error=None if error is None else f'{type(error).__name__}: {error}')
         with open(osp.join(self.out_dir, 'summary.json'), 'w') as f:
             json.dump(summary, f, indent=1)
@@ -166,8 +205,11 @@ class VideoRunner:
         out = dict(
             json=FrameJSONWriter(self.out_dir) if 'json' in self.export else None,
             csv=TrackCSVWriter(self.out_dir) if 'csv' in self.export else None,
-            bvh=BVHTrackWriter(self.out_dir, fps) if 'bvh' in self.export else None,
-            video=None)
+            bvh=BVHTrackWriter(self.out_dir, fps, self.bvh_min_frames or
+                               max(int(np.ceil(0.5 * fps)), 1), self.offline_smoother,
+                               **self.bvh_options)
+            if 'bvh' in self.export else None,
+            video=None, pending={})
         bar = None
         if progress and source.kind != 'webcam':
             from mmengine.utils import ProgressBar
@@ -178,9 +220,9 @@ class VideoRunner:
             for idx, frame in source:
                 if max_frames is not None and frames_done >= max_frames:
                     break
-                record, K = self._process(frame, idx, fps)
+                record, K, assoc = self._process(frame, idx, fps)
+                self._write_frame(out, idx, record, assoc)
                 tracked = [p for p in record['people'] if p['track_id'] >= 0]
-                self._write_frame(out, idx, record, tracked)
                 frames_done += 1
                 if self.on_frame is not None:
                     self.on_frame(idx, frame, record)

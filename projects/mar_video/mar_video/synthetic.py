@@ -28,7 +28,8 @@ import cv2
 import numpy as np
 
 from mmmar.datasets.synthetic.generator import (LIMB_COLORS, REST_OFFSETS, make_K, project,
-                                                render_people, rot_x, rot_y, rot_z, sample_poses)
+                                                random_background, render_people, rot_x, rot_y,
+                                                rot_z, sample_poses)
 from mmmar.geometry import back_project_np
 from mmmar.structures.skeleton import LIMBS, NUM_JOINTS, ROOT
 
@@ -64,14 +65,34 @@ class SyntheticVideo:
     def __init__(self, K, img_size, fps, poses, vis, colors, seed):
         self.K, self.img_size, self.fps = K, img_size, fps
         self.poses, self.vis, self.colors, self.seed = poses, vis, colors, seed
+        # the training data's look (mmmar.datasets.synthetic): fixed body-part colours with
+        # a small per-person jitter, one of its random backgrounds (drawn apart from the
+        # scene's generator, so the scene does not depend on it)
+        rng = np.random.default_rng([seed, 15])
+        self.train_colors = np.clip(
+            LIMB_COLORS[None] + rng.uniform(-25, 25, (len(colors), 1, 3)), 0, 255)
+        self.background = random_background(rng, tuple(img_size))
 
     @property
     def num_frames(self) -> int:
         return len(self.poses)
 
-    def render(self, t: int) -> np.ndarray:
-        """Frame ``t`` as a BGR uint8 image: a floor grid (every metre, on the floor 1.5 m
-        below the camera) and the people, each in one muted tone."""
+    def render(self, t: int, style: str = 'training') -> np.ndarray:
+        """Frame ``t`` as a BGR uint8 image.
+
+        ``style='training'`` (default): drawn as the synthetic training images of the shipped
+        model (:func:`~mmmar.datasets.synthetic.generator.render_image`: its body-part
+        colours, one of its random backgrounds), so the network sees the kind of picture it
+        was trained on. ``'muted'``: a floor grid (every metre, on the floor 1.5 m below the
+        camera) and each person in one muted tone (the look of the README's first
+        animation; the shipped model finds nobody in it).
+        """
+        if style == 'training':
+            img, _ = render_people(self.background.copy(), self.poses[t], self.K,
+                                   colors=self.train_colors)
+            return img
+        if style != 'muted':
+            raise ValueError(f"style must be 'training' or 'muted', got {style!r}")
         w, h = self.img_size
         img = np.empty((h, w, 3), np.uint8)
         img[:] = (215, 210, 200)
