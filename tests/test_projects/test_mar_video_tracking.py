@@ -210,7 +210,7 @@ def test_generated_video_looks_like_the_training_data(scene):
     nobody in the muted look): outside the people it is the video's fixed background, and
     nearly every person pixel away from the outline has one of the body-part colours within
     the training data's per-person jitter (25)."""
-    from mmmar.datasets.synthetic.generator import _LIMB_COLORS, render_people
+    from mmmar.datasets.synthetic.generator import LIMB_COLORS, render_people
     video, _ = scene
     img = video.render(60)
     drawn = render_people(np.zeros_like(img), video.poses[60], video.K,
@@ -218,7 +218,7 @@ def test_generated_video_looks_like_the_training_data(scene):
     np.testing.assert_array_equal(img[~drawn], video.background[~drawn])
     core = cv2.erode(drawn.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     assert core.sum() > 500
-    dist = np.abs(img[core][:, None].astype(int) - _LIMB_COLORS[None].astype(int)).max(-1)
+    dist = np.abs(img[core][:, None].astype(int) - LIMB_COLORS[None].astype(int)).max(-1)
     assert (dist.min(1) <= 26).mean() > 0.9  # the rest: anti-aliased seams between parts
     assert not np.array_equal(img, video.render(60, 'muted'))
     with pytest.raises(ValueError, match='style'):
