@@ -16,23 +16,26 @@ LOSSES = ('loss_heatmap', 'loss_paf', 'loss_offset', 'loss_geo', 'loss_reg')
 
 
 def read_scalars(work_dir, val_interval):
-    """(val rows, train rows) of the newest run in ``work_dir``; each row a dict with
-    ``step``. mmengine logs validation of an iteration-based loop at step 0, so the k-th
-    validation row gets ``step = k * val_interval``."""
+    """(val rows, train rows) of the runs in ``work_dir`` in time order (a run resumed with
+    ``--resume`` writes a new timestamped folder); each row a dict with ``step``. mmengine logs
+    validation of an iteration-based loop at step 0, so the k-th validation row gets
+    ``step = k * val_interval`` (a run is resumed from a validated checkpoint).
+    Train rows logged again after a resume replace the earlier ones of the same step."""
     files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not files:
         raise FileNotFoundError(f'{work_dir}: no */vis_data/scalars.json (mmengine '
                                 'LocalVisBackend output) found')
-    val, train = [], []
-    with open(files[-1]) as f:
-        for line in f:
-            row = json.loads(line)
-            if any(k.startswith('mupots/') for k in row):
-                row['step'] = (len(val) + 1) * val_interval
-                val.append(row)
-            else:
-                train.append(row)
-    return val, train
+    val, train = [], {}
+    for name in files:
+        with open(name) as f:
+            for line in f:
+                row = json.loads(line)
+                if any(k.startswith('mupots/') for k in row):
+                    row['step'] = (len(val) + 1) * val_interval
+                    val.append(row)
+                else:
+                    train[row['step']] = row
+    return val, [train[k] for k in sorted(train)]
 
 
 def plot(work_dirs, labels, out, val_interval=250):
