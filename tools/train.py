@@ -81,6 +81,7 @@ def set_amp(cfg):
         cfg.optim_wrapper.pop('dtype', None)
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     else:
+        import mmmar.engine  # noqa: F401  (registers AutocastOptimWrapper for any config)
         cfg.optim_wrapper.type = 'AutocastOptimWrapper'
         cfg.optim_wrapper.pop('loss_scale', None)
         cfg.optim_wrapper.dtype = 'bfloat16'

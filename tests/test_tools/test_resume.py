@@ -86,9 +86,27 @@ def test_amp_flag_sets_amp_optim_wrapper(tiny_setup):
     args = train.parse_args([tiny_setup['config'], '--amp', '--resume'])
     cfg = train.merge_args(
         Config.fromfile(tiny_setup['config'], import_custom_modules=False), args)
-    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
-    assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    if torch.cuda.is_available():
+        assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+        assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    else:  # bfloat16 autocast, no loss scaling
+        assert cfg.optim_wrapper.type == 'AutocastOptimWrapper'
+        assert cfg.optim_wrapper.dtype == 'bfloat16' and 'loss_scale' not in cfg.optim_wrapper
     assert cfg.resume is True and cfg.load_from is None
+
+
+def test_amp_train_on_cpu_in_bfloat16(tiny_setup):
+    """`--amp` without CUDA trains under bfloat16 autocast: the run ends, its weights are
+    float32 and finite and moved from the initial ones, no loss scaler is saved."""
+    work_dir = str(tiny_setup['root'] / 'amp_cpu')
+    run_tool([python_exe(), 'tools/train.py', tiny_setup['config'], '--amp'] +
+             shrink_options(work_dir, TOTAL_BATCH, max_iters=CKPT_INTERVAL),
+             tiny_setup['env'])
+    ckpt = _load(osp.join(work_dir, f'iter_{CKPT_INTERVAL}.pth'))
+    assert 'loss_scaler' not in ckpt['optimizer']
+    weights = [v for k, v in ckpt['state_dict'].items() if k.endswith('weight')]
+    assert all(w.dtype == torch.float32 and torch.isfinite(w).all() for w in weights)
+    assert ckpt['meta']['iter'] == CKPT_INTERVAL
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(),

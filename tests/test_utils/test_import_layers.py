@@ -11,7 +11,7 @@ import pytest
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 #: docs/design.md, "Package layout": each package may import the packages of lower layers only
-LAYERS = (('structures', 'geometry'), ('codecs', ), ('models', ), ('datasets', ),
+LAYERS = (('structures', 'geometry'), ('engine', ), ('codecs', ), ('models', ), ('datasets', ),
           ('evaluation', ), ('visualization', ), ('utils', ), ('apis', ), ('testing', ))
 LAYER = {pkg: i for i, pkgs in enumerate(LAYERS) for pkg in pkgs}
 

@@ -108,11 +108,18 @@ def perfect_map_metrics(runner, cfg) -> Dict[str, float]:
     evaluator = runner.test_loop.evaluator  # only the MuPoTS metric (no second dump)
     kept = evaluator.metrics
     evaluator.metrics = [m for m in kept if isinstance(m, MuPoTSMetric)]
+    # no second set of pictures (--show-dir)
+    shown = [h for h in runner.hooks if 'Visualization' in type(h).__name__ and
+             getattr(h, 'enable', False)]
+    for hook in shown:
+        hook.enable = False
     try:
         with perfect_map_predictions(runner.model.head, maps):
             return runner.test()
     finally:
         evaluator.metrics = kept
+        for hook in shown:
+            hook.enable = True
 
 
 def mean_pose_metrics(cfg) -> Dict[str, float]:
