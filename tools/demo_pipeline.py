@@ -195,7 +195,9 @@ def main(argv=None):
              'mean-pose guess: every person found with its true 2D pose and true root, and the '
              'training mean pose;',
              'perfect maps: the ground truth encoded and decoded by the codec (the most a '
-             'network can reach here)']
+             'network can reach here)',
+             f'from scratch {args.iters}it: seeded, but float sums differ between machines and '
+             'thread counts: expect a spread of a few points (README: PCK_rel_all 12.6-15.2)']
     print('\n'.join(table))
 
     # 5. inference on held-out images
