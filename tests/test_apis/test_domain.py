@@ -43,11 +43,16 @@ def test_publish_keeps_weights_and_records_the_data(tmp_path):
     src, dst = str(tmp_path / 'iter_10.pth'), str(tmp_path / 'release.pth')
     state = {'w': torch.arange(6.).reshape(2, 3)}
     torch.save(dict(state_dict=state, optimizer={'state': {0: torch.ones(3)}},
-                    meta=dict(iter=10, dataset_meta={'num_keypoints': 17}, hook_msgs={})),
-               src)
-    publish(src, dst, 'synthetic', 'capsule figures')
+                    meta=dict(iter=10, dataset_meta={'num_keypoints': 17}, hook_msgs={},
+                              cfg=f"work_dir = '{tmp_path}/work'")), src)
+    publish(src, dst, 'synthetic', 'capsule figures', config='configs/x.py')
     out = torch.load(dst, weights_only=False)
     assert set(out) == {'state_dict', 'meta'}
+    # no machine path: the run's config dump is left out, the config named relatively
+    assert 'cfg' not in out['meta'] and out['meta']['config'] == 'configs/x.py'
+    assert str(tmp_path) not in repr(out['meta'])
+    with pytest.raises(ValueError, match='relative'):
+        publish(src, dst, 'synthetic', config='/abs/x.py')
     assert torch.equal(out['state_dict']['w'], state['w'])
     assert out['meta']['iter'] == 10 and out['meta']['dataset_meta'] == {'num_keypoints': 17}
     assert training_data_of(out) == SYNTHETIC
