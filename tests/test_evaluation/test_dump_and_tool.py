@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from mmmar.evaluation.functional import (dump_predictions, evaluate_mupots, format_table1,
-                                         load_mupots_gt, load_predictions, predictions_to_frames)
+                                         load_mupots_gt, load_predictions, mean_pose_baseline,
+                                         predictions_to_frames)
 from mmmar.testing import gt_frame, mupots_json, person, pred_frame
 
 TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'analysis_tools',
@@ -115,6 +116,27 @@ def test_offline_tool_prints_table1(tmp_path, capsys):
     assert 'head_top' in rep['per_joint']['PCK_rel_all']
     no_rescale = _tool().main([pred_path, gt_path, '--no-rescale'])
     assert no_rescale['config']['rescale_bones'] is False
+
+
+def test_offline_tool_baseline_and_keypoint_ap(tmp_path, capsys):
+    """--train-gt prints the mean-pose guess (= the functional baseline); --keypoint-ap the 2D
+    AP: the 5 predicted people have the exact 2D pose of 5 of the 6 annotated people, so
+    recall is 5/6 at every OKS threshold and precision 1 up to it (AP = 84 of COCO's 101
+    recall points)."""
+    gt, records = _scene()
+    pred_path, gt_path = str(tmp_path / 'pred.json'), str(tmp_path / 'gt.json')
+    dump_predictions(pred_path, records)
+    with open(gt_path, 'w') as f:
+        json.dump(mupots_json(gt), f)
+    res = _tool().main([pred_path, gt_path, '--train-gt', gt_path, '--keypoint-ap'])
+    text = capsys.readouterr().out
+    assert 'mean-pose guess' in text and 'COCO keypoint AP' in text
+    frames = load_mupots_gt(gt_path)[0]
+    ref = mean_pose_baseline(frames, frames)
+    for k in ('PCK_rel_all', 'PCK_abs_all', 'PCK_root_all', 'MPJPE_rel'):
+        assert res['mean_pose_guess'][k] == pytest.approx(ref[k]), k
+    assert res['keypoint_ap_2d']['AR'] == pytest.approx(100 * 5 / 6)
+    assert res['keypoint_ap_2d']['AP'] == pytest.approx(100 * 84 / 101)
 
 
 def test_format_table1_layout():

@@ -44,7 +44,6 @@ def test_test_tool_dump_and_offline_rescoring(tiny_setup, single_run, tmp_path):
     assert metrics['ceiling/PCK_rel_all'] > metrics['mupots/PCK_rel_all'] + 20
 
     preds = json.load(open(dump))
-    gt_file = osp.join(tiny_setup['data_root'], 'annotations', 'synthetic_test.json')
     gt = json.load(open(gt_file))
     assert len(preds['predictions']) == len(gt['images'])
     assert sum(len(p['keypoints']) for p in preds['predictions']) > 0

@@ -82,9 +82,8 @@ def main(argv=None):
         res['mean_pose_guess'] = {k: v for k, v in base.items() if not isinstance(v, dict)}
         print('\nbeside a trivial guess (true people and roots, the mean pose of --train-gt; '
               'the perfect-map ceiling needs the codec: tools/analysis_tools/baselines.py):')
-        print(format_table1({**{f'guess/{k}': v for k, v in base.items()}},
-                            published={args.name: [res[k] for k in TABLE1_KEYS]},
-                            name='mean-pose guess', dataset='synthetic'))
+        print(format_table1(base, published={args.name: [res[k] for k in TABLE1_KEYS]},
+                            name='mean-pose guess'))
         print(f'MPJPE_rel: {args.name} {res["MPJPE_rel"]:.1f} mm, mean-pose guess '
               f'{base["MPJPE_rel"]:.1f} mm')
     if args.keypoint_ap:
