@@ -105,6 +105,31 @@ def test_offset_loss_by_hand():
     assert run_loss(head, out, gt)['loss_offset'] == pytest.approx(expected, rel=1e-5)
 
 
+def test_offset_loss_channel_weights_drop_dz_by_hand():
+    """The 2D-only control's offset loss: ``[1] * 2J + [0] * J`` keeps du / dv, drops dZ
+    (from the weights and from the mean's denominator)."""
+    head = build_head(offset_loss=dict(
+        type='WeightedRegressionLoss', loss_type='l1', loss_weight=2.,
+        channel_weights=[1.] * (2 * J) + [0.] * J))
+    gt = zero_targets()
+    gt['offset_weights'][0, 3, 1, 1] = 1.  # du of r_elbow
+    gt['offset_weights'][0, J + 4, 0, 1] = 1.  # dv of joint 4
+    gt['offset_weights'][0, 2 * J + 5, 0, 2] = 1.  # dZ: dropped
+    out = zero_outputs()
+    out['offsets'][0, 3, 1, 1] = 0.3
+    out['offsets'][0, J + 4, 0, 1] = -0.1
+    out['offsets'][0, 2 * J + 5, 0, 2] = 7.
+    expected = 2. * (0.3 + 0.1) / 2  # the dZ pixel is neither in the sum nor in the count
+    assert run_loss(head, out, gt)['loss_offset'] == pytest.approx(expected, rel=1e-5)
+
+
+def test_offset_loss_channel_weights_of_the_wrong_length_raise():
+    from mmmar.models.losses import WeightedRegressionLoss
+    loss = WeightedRegressionLoss(channel_weights=[1., 0.])
+    with pytest.raises(ValueError, match='channel_weights has 2 values.*3 channels'):
+        loss(torch.zeros(1, 3, 2, 2), torch.zeros(1, 3, 2, 2), torch.ones(1, 3, 2, 2))
+
+
 def test_reg_loss_by_hand():
     head = build_head(reg_loss=dict(type='LaplaceDepthLoss', loss_weight=0.5))  # Eq. 11's w
     gt = zero_targets()

@@ -4,6 +4,9 @@ torso length) and the Laplace depth likelihood (Eq. 6, 9).
 Each module is ``loss_weight * reduction(elementwise loss * weight)``; the reductions are those
 of the MAR head (``docs/design.md``) and each module's docstring states its formula.
 """
+from typing import Optional, Sequence
+
+import torch
 import torch.nn.functional as F
 from mmpose.registry import MODELS
 from torch import Tensor, nn
@@ -64,10 +67,14 @@ class WeightedRegressionLoss(nn.Module):
         loss_type (str): ``'smooth_l1'`` or ``'l1'``. Defaults to ``'smooth_l1'``.
         beta (float): Smooth-L1 beta (in target units). Defaults to 0.1.
         loss_weight (float): Factor of the loss. Defaults to 1.
+        channel_weights (Sequence[float], optional): one factor per channel (dim 1), multiplied
+            into ``weight``, e.g. ``[1] * 2K + [0] * K`` supervises the offsets' du, dv and not
+            their dZ (the 2D-only control of ``configs/ablations/mar_small-v2_2d-only.py``).
+            ``None`` (default): every channel counts.
     """
 
     def __init__(self, loss_type: str = 'smooth_l1', beta: float = 0.1,
-                 loss_weight: float = 1.):
+                 loss_weight: float = 1., channel_weights: Optional[Sequence[float]] = None):
         super().__init__()
         if loss_type not in ('smooth_l1', 'l1'):
             raise ValueError('WeightedRegressionLoss: loss_type must be "smooth_l1" or "l1", '
@@ -75,6 +82,8 @@ class WeightedRegressionLoss(nn.Module):
         self.loss_type = loss_type
         self.beta = beta
         self.loss_weight = loss_weight
+        self.channel_weights = None if channel_weights is None else \
+            torch.as_tensor(channel_weights, dtype=torch.float32)
 
     def forward(self, pred: Tensor, target: Tensor, weight: Tensor) -> Tensor:
         """Args: pred, target, weight (Tensor): same shape (weight broadcastable).
@@ -83,6 +92,13 @@ class WeightedRegressionLoss(nn.Module):
             loss = F.smooth_l1_loss(pred, target, reduction='none', beta=self.beta)
         else:
             loss = (pred - target).abs()
+        if self.channel_weights is not None:
+            if len(self.channel_weights) != pred.shape[1]:
+                raise ValueError(
+                    f'WeightedRegressionLoss: channel_weights has {len(self.channel_weights)} '
+                    f'values, the prediction {pred.shape[1]} channels (dim 1)')
+            cw = self.channel_weights.to(loss.device, loss.dtype)
+            weight = weight * cw.view(1, -1, *([1] * (pred.dim() - 2)))
         return self.loss_weight * weighted_mean(loss, weight)
 
 
