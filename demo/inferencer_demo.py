@@ -20,7 +20,7 @@ real intrinsics when you know them.
 Outputs: ``--vis-out-dir`` gets the 2D overlay + 3D view + top view per image (a video for a
 video input); ``--pred-out-dir`` gets one JSON per image (a list per video) with, per person,
 ``keypoints_3d`` (17x3, mm, camera space), ``keypoints`` (17x2, px), ``keypoint_scores``,
-``root_depth``, ``depth_reg``, ``depth_geo``, ``sigma_reg``, ``sigma_geo``, ``bbox``,
+``root_depth``, ``root_depth_reg``, ``root_depth_geo``, ``sigma_reg``, ``sigma_geo``, ``bbox``,
 ``bbox_score``, and the intrinsics used (``K`` and ``source``). Unreadable files inside a
 folder are reported and skipped (``failed_inputs.json``); a single bad input is an error.
 """

@@ -6,7 +6,7 @@ and differs in what it keeps and what it feeds the model:
 
 * every MAR output is kept: per person ``keypoints_3d`` (17, 3) camera-space mm,
   ``keypoints`` (17, 2) original-image px, ``keypoint_scores`` (17,), ``root_depth``,
-  ``depth_reg``, ``depth_geo``, ``sigma_reg``, ``sigma_geo`` (mm), ``bbox`` (4,) xyxy px,
+  ``root_depth_reg``, ``root_depth_geo``, ``sigma_reg``, ``sigma_geo`` (mm), ``bbox`` (4,) xyxy px,
   ``bbox_score`` (see :func:`pred_instances_to_dicts`);
 * the camera intrinsics enter the test pipeline as ``cam_param=dict(K=...)`` (user-given or
   :func:`mmmar.apis.intrinsics.default_intrinsics`) and every result records which ``K`` was
@@ -21,9 +21,10 @@ Plain ``MMPoseInferencer(pose2d=<MAR config>)`` cannot be routed here: mmpose ha
 only runs when the config's test pipeline contains
 :class:`mmmar.datasets.transforms.MARDefaultIntrinsics` (default 60-degree ``K``; otherwise the
 MAR head raises a ``ValueError`` about ``cam_param``), and it returns mmpose's reduced dicts
-(``keypoints`` = the 3D camera-space joints, mm, ``keypoint_scores``, ``bbox``,
-``bbox_score``). Use ``MARInferencer`` (same arguments; ``pose2d=`` / ``pose2d_weights=`` are
-accepted as aliases of ``model=`` / ``weights=``).
+(``keypoints`` = the 2D joints in original-image px, as for mmpose's own models,
+``keypoint_scores``, ``bbox``, ``bbox_score``; the 3D ``keypoints_3d`` are left out). Use
+``MARInferencer`` (same arguments; ``pose2d=`` / ``pose2d_weights=`` are accepted as aliases
+of ``model=`` / ``weights=``).
 """
 import logging
 import os.path as osp

@@ -10,7 +10,7 @@ from mmmar.structures.utils import to_numpy
 __all__ = ['SCALAR_FIELDS', 'pred_instances_to_dicts', 'filter_instances', 'prediction_record']
 
 #: Per-person scalar fields copied from ``pred_instances`` when present.
-SCALAR_FIELDS = ('root_depth', 'depth_reg', 'depth_geo', 'sigma_reg',
+SCALAR_FIELDS = ('root_depth', 'root_depth_reg', 'root_depth_geo', 'sigma_reg',
                  'sigma_geo')
 
 
@@ -18,12 +18,14 @@ def pred_instances_to_dicts(instances: Optional[InstanceData]
                             ) -> List[Dict[str, Any]]:
     """MAR ``pred_instances`` -> one JSON-serialisable dict per person.
 
-    Keys (present when the model gives them):
+    Keys (present when the model gives them), the names of ``pred_instances``
+    (``docs/design.md``, "Names along the inference path"):
 
     - ``keypoints_3d``: (17, 3) camera space of the original image, mm;
     - ``keypoints``: (17, 2) original-image pixels;
     - ``keypoint_scores``: (17,);
-    - ``root_depth``, ``depth_reg``, ``depth_geo``, ``sigma_reg``, ``sigma_geo``: float, mm;
+    - ``root_depth`` (fused, Eq. 12), ``root_depth_reg`` (Eq. 5-6), ``root_depth_geo``
+      (Eq. 7-8), ``sigma_reg``, ``sigma_geo``: float, mm;
     - ``bbox``: [x0, y0, x1, y1] original pixels; ``bbox_score``: float.
     """
     if instances is None:
@@ -76,7 +78,7 @@ def filter_instances(inst: InstanceData,
         inst = inst[to_numpy(inst.bbox_scores).reshape(-1) > bbox_thr]
     if pose_based_nms and len(to_numpy(inst.keypoints)) > 1:
         from mmpose.evaluation.functional import nearby_joints_nms
-        k2d = to_numpy(inst.get('transformed_keypoints', inst.keypoints))
+        k2d = to_numpy(inst.keypoints)
         scores = to_numpy(inst.get('bbox_scores', inst.get('scores')))
         keep = nearby_joints_nms(
             [dict(keypoints=k2d[i][..., :2], score=scores[i]) for i in range(len(k2d))],

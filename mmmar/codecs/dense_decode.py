@@ -250,7 +250,10 @@ def evidence_to_host(dense: Dict[str, Tensor], heatmap_size,
             given (the others are left out of ``root_reads``).
 
     Returns:
-        list[DecodeEvidence]
+        list[DecodeEvidence]: float32 fields as copied (no second cast), the
+        candidate and offset locations as float64 (the grouping's precision),
+        the indices and flags as integers / bools (exact: float32 holds
+        integers below 2**24).
     """
     names = EVIDENCE_FIELDS
     if isinstance(dense['cand_xy'], Tensor):
@@ -275,7 +278,7 @@ def evidence_to_host(dense: Dict[str, Tensor], heatmap_size,
                  if name in root_maps_given}
         out.append(DecodeEvidence(
             cand_xy=parts['cand_xy'][b].astype(np.float64),
-            cand_score=parts['cand_score'][b].astype(np.float32),
+            cand_score=np.asarray(parts['cand_score'][b], np.float32),
             cand_valid=parts['cand_valid'][b].astype(bool),
             num_people=N,
             root_pix=np.stack([ridx % w, ridx // w], -1),

@@ -346,20 +346,21 @@ def people_from_evidence(ev: DecodeEvidence, codec,
     results = dict(
         keypoints=(pos * scale).astype(np.float32),
         keypoint_scores=kscore.astype(np.float32),
-        keypoints_rel_depth=ev.rel_depth.astype(np.float32),
+        keypoints_rel_depth=np.asarray(ev.rel_depth, np.float32),
         from_heatmap=from_hm,
         roots=(pos[:, r] * scale).astype(np.float32),
         keypoints_offset=(ev.offset_xy * scale).astype(np.float32),
-        root_scores=ev.cand_score[r, :N].astype(np.float32),
+        root_scores=np.asarray(ev.cand_score[r, :N], np.float32),
         scores=kscore.mean(1).astype(np.float32)
         if N else np.zeros(0, np.float32))
     reads = ev.root_reads
-    results['root_depth_norm'] = reads.get(
-        'root_depth', np.zeros(N, np.float32)).astype(np.float32)
+    # the root_depth map is the normalised regression depth Z_reg / focal_of(K)
+    results['root_depth_reg_norm'] = np.asarray(
+        reads.get('root_depth', np.zeros(N, np.float32)), np.float32)
     if K is not None:
-        results['root_depth'] = (results['root_depth_norm'] * focal_of(
+        results['root_depth_reg'] = (results['root_depth_reg_norm'] * focal_of(
             np.asarray(K, np.float64))).astype(np.float32)
     for name in ('log_sigma_reg', 'log_sigma_geo', 'torso_length'):
-        if name in reads:
-            results[name] = reads[name].astype(np.float32)
+        if name in reads:  # float32 already: no copy
+            results[name] = np.asarray(reads[name], np.float32)
     return results

@@ -347,10 +347,16 @@ class MARCodec(BaseKeypointCodec):
               ``geo_torso='offsets'`` of :class:`MARDepthFusion`)
             - root_scores (N,): root peak value
             - scores (N,): person score = mean of ``keypoint_scores``
-            - root_depth_norm (N,): read regression output (0 if no map)
-            - root_depth (N,): ``root_depth_norm * focal_of(K)``, mm (only
-              when ``K`` is given)
+            - root_depth_reg_norm (N,): the regression root depth as the
+              ``root_depth`` map gives it, ``Z_reg / focal_of(K)`` (0 if no map)
+            - root_depth_reg (N,): ``Z_reg = root_depth_reg_norm *
+              focal_of(K)``, mm (Eq. 5-6; only when ``K`` is given)
             - log_sigma_reg / log_sigma_geo / torso_length (N,): when given
+
+            The names are those of the whole inference path (``docs/design.md``,
+            "Names along the inference path"): ``keypoints`` is always 2D,
+            ``root_depth_reg`` always the regression depth (the fused depth
+            ``root_depth`` is the fusion's).
         """
         maps = dict(root_depth=root_depth, log_sigma_reg=log_sigma_reg,
                     log_sigma_geo=log_sigma_geo, torso_length=torso_length)
@@ -392,7 +398,10 @@ class MARCodec(BaseKeypointCodec):
         with torch.no_grad():
             dense = dense_evidence(outputs['heatmaps'], outputs['pafs'],
                                    outputs['offsets'], self, root_maps)
-        return self.decode_evidence(dense, Ks, tuple(root_maps))
+        evidence = evidence_to_host(dense, self.heatmap_size, tuple(root_maps))
+        Ks = [None] * len(evidence) if Ks is None else Ks
+        return [people_from_evidence(ev, self, to_numpy(K, float32=True))
+                for ev, K in zip(evidence, Ks)]
 
     def decode_evidence(self,
                         dense: Dict[str, ArrayOrTensor],
@@ -411,7 +420,8 @@ class MARCodec(BaseKeypointCodec):
                 roots that the network gave (``root_depth``, ...).
 
         Returns:
-            list[dict]: per image, the fields of :meth:`decode`.
+            list[dict]: per image, the fields of :meth:`decode` (what
+            :meth:`decode_batch` gives for the same evidence).
         """
         evidence = evidence_to_host(dense, self.heatmap_size, root_maps_given)
         Ks = [None] * len(evidence) if Ks is None else list(Ks)

@@ -1,13 +1,15 @@
-"""Reading the fields of MAR ``pred_instances`` / ``gt_instances`` as numpy arrays.
+"""Reading the joints of MAR ``pred_instances`` / ``gt_instances`` as numpy arrays.
 
-One home for the field conventions that the inferencer's JSON output
+One home for the field names that the inferencer's JSON output
 (:func:`mmmar.apis.pred_instances_to_dicts`) and the visualiser
-(:func:`mmmar.visualization.instances_to_numpy`) both read:
+(:func:`mmmar.visualization.instances_to_numpy`) both read (``docs/design.md``, "Names
+along the inference path"):
 
-* 2D joints (original-image px): ``transformed_keypoints``, else ``keypoints_2d``;
-* 3D joints (camera space, mm): ``keypoints_3d`` (``keypoints_cam`` for ground truth);
-* ``keypoints`` fills in whichever is missing according to its last dimension (mmpose's
-  reduced data samples put either there).
+* 2D joints (pixels): ``keypoints`` (N, K, 2), in predictions and ground truth alike;
+* 3D joints (camera space, mm): ``keypoints_3d`` (predictions), ``keypoints_cam`` (ground
+  truth, the data contract's name).
+
+Nothing is guessed from a shape: a ``keypoints`` that is not (N, K, 2) raises.
 """
 from typing import Optional, Sequence, Tuple
 
@@ -16,9 +18,6 @@ import numpy as np
 from .utils import to_numpy
 
 __all__ = ['first_field', 'instance_keypoints']
-
-#: Fields of the 2D joints, in order of preference.
-KEYPOINTS_2D_FIELDS = ('transformed_keypoints', 'keypoints_2d')
 
 
 def first_field(instances, keys: Sequence[str]) -> Optional[np.ndarray]:
@@ -45,15 +44,18 @@ def instance_keypoints(instances, keys_3d: Sequence[str] = ('keypoints_3d', )
             Defaults to ``('keypoints_3d', )``.
 
     Returns:
-        tuple: The arrays as stored (dtype and shape unchanged); an (N, K, 3) / (N, K, 2)
-        ``keypoints`` stands in for a missing 3D / 2D field.
+        tuple: ``keypoints`` and the first of ``keys_3d``, as stored (dtype and shape
+        unchanged).
+
+    Raises:
+        ValueError: ``keypoints`` is not (N, K, 2) (e.g. 3D joints stored under it, the
+            naming of mmmar before issue 22).
     """
-    kpts = to_numpy(instances.get('keypoints'))
-    kpts2d = first_field(instances, KEYPOINTS_2D_FIELDS)
-    kpts3d = first_field(instances, keys_3d)
-    if kpts is not None and kpts.ndim == 3:
-        if kpts.shape[-1] == 3 and kpts3d is None:
-            kpts3d = kpts
-        elif kpts.shape[-1] == 2 and kpts2d is None:
-            kpts2d = kpts
-    return kpts2d, kpts3d
+    kpts2d = to_numpy(instances.get('keypoints'))
+    if kpts2d is not None and kpts2d.size and (kpts2d.ndim != 3 or kpts2d.shape[-1] != 2):
+        raise ValueError(
+            f'`keypoints` must be the 2D joints (N, K, 2) in pixels, got shape '
+            f'{kpts2d.shape}; the 3D joints are `keypoints_3d` (predictions) or '
+            '`keypoints_cam` (ground truth) (docs/design.md, "Names along the inference '
+            'path")')
+    return kpts2d, first_field(instances, keys_3d)

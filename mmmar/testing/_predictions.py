@@ -1,4 +1,5 @@
-"""Hand-made MAR predictions (design.md "Predictions") for the api / visualisation tests."""
+"""Hand-made MAR ``pred_instances`` (design.md, "Names along the inference path") for the
+api / visualisation tests."""
 import numpy as np
 
 from mmmar.structures.skeleton import NUM_JOINTS, ROOT
@@ -6,7 +7,7 @@ from ._poses import make_K, people_3d, project
 
 
 def make_pred_instances(n, K, scores=0.9):
-    """``InstanceData`` with every field of the Predictions contract.
+    """``InstanceData`` with the fields of ``pred_instances`` (design.md).
 
     Args:
         n (int): Number of people (:func:`people_3d`).
@@ -20,16 +21,15 @@ def make_pred_instances(n, K, scores=0.9):
     p3d = people_3d(n)
     p2d = project(p3d, K) if n else np.zeros((0, NUM_JOINTS, 2))
     inst = InstanceData()
-    inst.keypoints = p3d.astype(np.float32)
-    inst.transformed_keypoints = p2d.astype(np.float32)
-    inst.keypoints_2d = p2d.astype(np.float32)
+    inst.keypoints = p2d.astype(np.float32)
+    inst.keypoints_3d = p3d.astype(np.float32)
     inst.keypoint_scores = np.full((n, NUM_JOINTS), scores, np.float32)
     inst.keypoints_visible = inst.keypoint_scores.copy()
     inst.bbox_scores = np.full((n, ), 0.8, np.float32)
     inst.scores = inst.bbox_scores.copy()
     inst.root_depth = p3d[:, ROOT, 2].astype(np.float32)
-    inst.depth_reg = inst.root_depth + 10
-    inst.depth_geo = inst.root_depth - 10
+    inst.root_depth_reg = inst.root_depth + 10
+    inst.root_depth_geo = inst.root_depth - 10
     inst.sigma_reg = np.full((n, ), 50., np.float32)
     inst.sigma_geo = np.full((n, ), 80., np.float32)
     if n:

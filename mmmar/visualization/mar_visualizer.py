@@ -109,7 +109,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
     also picks the colour, so a track keeps its colour across frames) with their root depth
     in metres:
 
-    * overlay: 2D skeletons (``transformed_keypoints``, joints with score >= ``kpt_thr``),
+    * overlay: 2D skeletons (``keypoints``, joints with score >= ``kpt_thr``),
       optional boxes;
     * 3D: camera space (X right, Z forward, Y down drawn upwards), metres, equal axes;
     * top view: X (right) against Z (depth, away from the camera), the camera at the origin
@@ -350,7 +350,7 @@ class MARPose3DVisualizer(PoseLocalVisualizer):
             name (str): Image identifier (window name / backend key).
             image (np.ndarray): The RGB image (H, W, 3) (grayscale accepted).
             data_sample (PoseDataSample): With ``pred_instances`` as in design.md
-                ("Predictions"); ``gt_instances`` with ``keypoints`` (2D) and/or
+                ("Names along the inference path"); ``gt_instances`` with ``keypoints`` (2D) and/or
                 ``keypoints_cam`` (3D) are drawn in grey when ``draw_gt``.
             draw_gt (bool): Draw ground truth when present. Defaults to True.
             draw_pred (bool): Draw predictions. Defaults to True.

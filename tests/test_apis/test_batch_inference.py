@@ -16,8 +16,8 @@ from mmengine.config import Config
 
 from .conftest import decoder_thr
 
-FIELDS = ('keypoints_3d', 'keypoints', 'keypoint_scores', 'root_depth', 'depth_reg',
-          'depth_geo', 'sigma_reg', 'sigma_geo', 'bbox', 'bbox_score')
+FIELDS = ('keypoints_3d', 'keypoints', 'keypoint_scores', 'root_depth', 'root_depth_reg',
+          'root_depth_geo', 'sigma_reg', 'sigma_geo', 'bbox', 'bbox_score')
 
 
 def _inputs(setup, tmp):
@@ -83,7 +83,7 @@ def _people(model, loader):
             for ds in model.test_step(batch):
                 p = ds.pred_instances
                 out[ds.metainfo['img_path']] = {
-                    k: np.asarray(p.get(k)) for k in ('keypoints', 'keypoints_2d',
+                    k: np.asarray(p.get(k)) for k in ('keypoints', 'keypoints_3d',
                                                       'keypoint_scores', 'root_depth')}
     return out
 

@@ -23,7 +23,7 @@ def _check_person(p, img_w, img_h):
     assert k3.shape == (NUM_JOINTS, 3) and np.isfinite(k3).all()
     assert k2.shape == (NUM_JOINTS, 2) and np.isfinite(k2).all()
     assert np.asarray(p['keypoint_scores']).shape == (NUM_JOINTS, )
-    for key in ('root_depth', 'depth_reg', 'depth_geo', 'sigma_reg',
+    for key in ('root_depth', 'root_depth_reg', 'root_depth_geo', 'sigma_reg',
                 'sigma_geo', 'bbox_score'):
         assert np.isfinite(p[key]), key
     assert len(p['bbox']) == 4
@@ -67,7 +67,8 @@ def test_mar_inferencer_people_and_nobody(setup):
         assert json.load(f)['instances'] == []
     res = next(inf_none(setup['nobody'], return_datasamples=True))
     inst = res['predictions'][0].pred_instances
-    assert np.asarray(inst.keypoints).shape == (0, NUM_JOINTS, 3)
+    assert np.asarray(inst.keypoints).shape == (0, NUM_JOINTS, 2)
+    assert np.asarray(inst.keypoints_3d).shape == (0, NUM_JOINTS, 3)
 
 
 def _torso_lengths(p, K):
@@ -75,12 +76,12 @@ def _torso_lengths(p, K):
     Z_geo + its relative depth, with the intrinsics ``K`` of the original image."""
     from mmmar.structures.skeleton import NECK, ROOT
     Kinv = np.linalg.inv(K)
-    uv1 = np.concatenate([p.keypoints_2d.astype(np.float64),
-                          np.ones(p.keypoints_2d.shape[:2] + (1, ))], -1)
+    uv1 = np.concatenate([p.keypoints.astype(np.float64),
+                          np.ones(p.keypoints.shape[:2] + (1, ))], -1)
     rays = uv1 @ Kinv.T  # (N, J, 3), z = 1
-    z_neck = p.depth_geo + p.keypoint_depths[:, NECK]
+    z_neck = p.root_depth_geo + p.keypoints_rel_depth[:, NECK]
     return np.linalg.norm(z_neck[:, None] * rays[:, NECK] -
-                          p.depth_geo[:, None] * rays[:, ROOT], axis=-1)
+                          p.root_depth_geo[:, None] * rays[:, ROOT], axis=-1)
 
 
 def test_mar_inferencer_depth_scales_with_focal(setup):
@@ -107,27 +108,34 @@ def test_mar_inferencer_depth_scales_with_focal(setup):
     p1, p2 = preds
     n = len(p1.scores)
     assert n > 0 and len(p2.scores) == n
-    np.testing.assert_allclose(p2.keypoints_2d, p1.keypoints_2d, atol=1e-4)
-    np.testing.assert_allclose(p2.keypoint_depths, p1.keypoint_depths, rtol=1e-5, atol=1e-3)
-    np.testing.assert_allclose(p2.depth_reg, 2 * p1.depth_reg, rtol=1e-5)
+    np.testing.assert_allclose(p2.keypoints, p1.keypoints, atol=1e-4)
+    np.testing.assert_allclose(p2.keypoints_rel_depth, p1.keypoints_rel_depth, rtol=1e-5,
+                               atol=1e-3)
+    np.testing.assert_allclose(p2.root_depth_reg, 2 * p1.root_depth_reg, rtol=1e-5)
     np.testing.assert_allclose(p2.sigma_reg, 2 * p1.sigma_reg, rtol=1e-5)
     omega = inf.model.head.fusion.omega
     for p, KK in ((p1, K), (p2, K2)):
         g = np.asarray(p.geo_valid, bool)
         assert g.any(), 'no person with a geometry depth: the check would be empty'
         np.testing.assert_allclose(_torso_lengths(p, KK)[g], omega, rtol=1e-3)
-        fused = fuse_depths_np(p.depth_reg, p.sigma_reg, p.depth_geo, p.sigma_geo)
+        fused = fuse_depths_np(p.root_depth_reg, p.sigma_reg, p.root_depth_geo, p.sigma_geo)
         np.testing.assert_allclose(p.root_depth[g], fused[g], rtol=1e-4)
-        np.testing.assert_allclose(p.root_depth[~g], p.depth_reg[~g], rtol=1e-5)
-        uv1 = np.concatenate([p.keypoints_2d[:, ROOT], np.ones((n, 1))], -1)
-        np.testing.assert_allclose(p.keypoints[:, ROOT],
+        np.testing.assert_allclose(p.root_depth[~g], p.root_depth_reg[~g], rtol=1e-5)
+        uv1 = np.concatenate([p.keypoints[:, ROOT], np.ones((n, 1))], -1)
+        np.testing.assert_allclose(p.keypoints_3d[:, ROOT],
                                    p.root_depth[:, None] * uv1 @ np.linalg.inv(KK).T,
                                    rtol=1e-3, atol=1e-2)
+        # 'keypoints' are the original image's pixels of 'keypoints_3d' through the
+        # user's K (the image is resized for the network; the estimator maps back)
+        P = p.keypoints_3d.astype(np.float64)
+        uv = (P[..., :2] / P[..., 2:]) * np.diag(KK)[:2] + KK[:2, 2]
+        np.testing.assert_allclose(p.keypoints, uv, atol=2e-3)
+        np.testing.assert_array_equal(p.root_depth, p.keypoints_3d[:, ROOT, 2])
     # the torso's lateral extent halves with 2f: Z_geo doubles exactly when the neck is at
     # the root's depth, and within a few percent for |dZ_neck| << Z (here ~60 mm at ~4 m)
     g = np.asarray(p1.geo_valid, bool) & np.asarray(p2.geo_valid, bool)
     assert g.any()
-    np.testing.assert_allclose(p2.depth_geo[g] / p1.depth_geo[g], 2., rtol=0.1)
+    np.testing.assert_allclose(p2.root_depth_geo[g] / p1.root_depth_geo[g], 2., rtol=0.1)
 
 
 def test_plain_mmpose_inferencer(setup):
@@ -153,7 +161,8 @@ def test_plain_mmpose_inferencer(setup):
     res = next(inf(setup['people']))
     people = res['predictions'][0]
     assert len(people) > 0
-    # mmpose's split_instances: 'keypoints' are MAR's camera-space joints (mm)
-    assert np.asarray(people[0]['keypoints']).shape == (NUM_JOINTS, 3)
+    # mmpose's split_instances: 'keypoints' are the 2D joints in pixels of the image, as
+    # for mmpose's own models (MAR's 3D joints are 'keypoints_3d', not kept by mmpose)
+    assert np.asarray(people[0]['keypoints']).shape == (NUM_JOINTS, 2)
     assert set(people[0]) <= {'keypoints', 'keypoint_scores', 'bbox',
                               'bbox_score'}

@@ -74,7 +74,7 @@ def _check_person(p):
     assert np.asarray(p['keypoints_3d']).shape == (NUM_JOINTS, 3)
     assert np.asarray(p['keypoints']).shape == (NUM_JOINTS, 2)
     assert np.asarray(p['keypoint_scores']).shape == (NUM_JOINTS, )
-    for key in ('root_depth', 'depth_reg', 'depth_geo', 'sigma_reg',
+    for key in ('root_depth', 'root_depth_reg', 'root_depth_geo', 'sigma_reg',
                 'sigma_geo', 'bbox_score'):
         assert isinstance(p[key], float), key
     assert np.asarray(p['bbox']).shape == (4, )

@@ -1,6 +1,7 @@
 """Instance fields (mmmar.structures.instances), the inferencer's person dicts and filters
 (mmmar.apis.outputs) and the default-intrinsics transform."""
 import numpy as np
+import pytest
 import torch
 from mmengine.structures import InstanceData
 
@@ -26,12 +27,16 @@ def test_instance_keypoints():
     k2d, k3d = instance_keypoints(inst)
     np.testing.assert_array_equal(k2d, inst.keypoints.numpy())
     np.testing.assert_array_equal(k3d, inst.keypoints_3d.numpy())
-    inst.transformed_keypoints = inst.keypoints + 1
-    assert np.array_equal(instance_keypoints(inst)[0], inst.transformed_keypoints.numpy())
-    # mmpose's reduced samples: 3D joints in 'keypoints'; ground truth: 'keypoints_cam'
-    only3d = InstanceData(keypoints=np.ones((1, 17, 3)))
+    # one name, one meaning: 'keypoints' is always 2D; no guessing from the shape
+    old = InstanceData(keypoints=np.ones((1, 17, 3)))
+    with pytest.raises(ValueError, match=r'`keypoints` must be the 2D joints.*keypoints_3d'):
+        instance_keypoints(old)
+    only3d = InstanceData(keypoints_3d=np.ones((1, 17, 3)))
     assert instance_keypoints(only3d)[0] is None
     assert instance_keypoints(only3d)[1].shape == (1, 17, 3)
+    empty = InstanceData(keypoints=np.zeros((0, 17, 2)), keypoints_3d=np.zeros((0, 17, 3)))
+    assert [a.shape for a in instance_keypoints(empty)] == [(0, 17, 2), (0, 17, 3)]
+    # ground truth: 2D 'keypoints', 3D 'keypoints_cam'
     gt = InstanceData(keypoints=np.ones((1, 17, 2)), keypoints_cam=np.zeros((1, 17, 3)))
     assert instance_keypoints(gt)[1] is None
     assert (instance_keypoints(gt, ('keypoints_3d', 'keypoints_cam'))[1] == 0).all()

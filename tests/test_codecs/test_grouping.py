@@ -290,7 +290,7 @@ def test_torch_dense_stages_equal_numpy_reference():
         assert set(a) == set(b)
         np.testing.assert_allclose(b['keypoints'], a['keypoints'], atol=1e-3)
         np.testing.assert_array_equal(b['from_heatmap'], a['from_heatmap'])
-        for k in ('keypoints_rel_depth', 'root_depth', 'scores'):
+        for k in ('keypoints_rel_depth', 'root_depth_reg', 'scores'):
             np.testing.assert_allclose(b[k], a[k], rtol=1e-4, atol=1e-3)
 
 

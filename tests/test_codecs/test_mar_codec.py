@@ -45,13 +45,14 @@ def _check_round_trip(codec, inp, dec):
     # 2D within 1 heatmap pixel for every known joint (occluded included)
     err2d = np.linalg.norm(dec['keypoints'] - kp[match], axis=-1) / STRIDE
     assert err2d[valid[match]].max() <= 1.0, (inp['img_path'], err2d.max())
-    # 3D after back-projection with the decoded root depth: within 1 %
-    z_abs = dec['root_depth'][:, None] + dec['keypoints_rel_depth']
+    # 3D after back-projection with the decoded (regression) root depth: within 1 %
+    z_abs = dec['root_depth_reg'][:, None] + dec['keypoints_rel_depth']
     P_dec = back_project_np(dec['keypoints'], z_abs, K)
     rel = np.linalg.norm(P_dec - P[match], axis=-1) / np.where(
         valid[match], P[match][..., 2], 1.)
     assert rel[valid[match]].max() <= 0.01, (inp['img_path'], rel.max())
-    np.testing.assert_allclose(dec['root_depth'], P[match, R, 2], rtol=1e-4)
+    np.testing.assert_allclose(dec['root_depth_reg'], P[match, R, 2], rtol=1e-4)
+    assert 'root_depth' not in dec  # the fused depth is the fusion's, not the decode's
     # root pixel + offsets (Eq. 2) reproduce every known joint: the encoded offsets are
     # exact (float32), only the root pixel is on the grid
     err_off = np.linalg.norm(dec['keypoints_offset'] - kp[match], axis=-1)
@@ -131,7 +132,7 @@ def test_decode_torch_tensors_and_sigma_maps():
     assert dec_np['keypoint_scores'].shape == (1, 17)
     assert dec_np['keypoints_rel_depth'].shape == (1, 17)
     np.testing.assert_allclose(
-        dec_np['root_depth'], dec_np['root_depth_norm'] * focal_of(K),
+        dec_np['root_depth_reg'], dec_np['root_depth_reg_norm'] * focal_of(K),
         rtol=1e-6)
 
 
@@ -144,7 +145,7 @@ def test_decode_empty_image():
     assert dec['keypoints'].shape == (0, 17, 2)
     assert dec['keypoint_scores'].shape == (0, 17)
     assert dec['keypoints_rel_depth'].shape == (0, 17)
-    assert dec['scores'].shape == (0, ) and dec['root_depth'].shape == (0, )
+    assert dec['scores'].shape == (0, ) and dec['root_depth_reg'].shape == (0, )
 
 
 def test_encode_target_semantics():

@@ -30,8 +30,8 @@ def _scene():
     records = []
     for iid, people in preds.items():
         pf = pred_frame(people)
-        records.append(dict(img_id=iid, keypoints=pf['keypoints_3d'],
-                            keypoints_2d=pf['keypoints_2d'],
+        records.append(dict(img_id=iid, keypoints=pf['keypoints_2d'],
+                            keypoints_3d=pf['keypoints_3d'],
                             scores=np.ones(len(people))))
     return gt, records
 
@@ -58,16 +58,17 @@ def test_dump_round_trip_and_rescore(tmp_path, suffix):
     back = load_predictions(path)
     assert [r['img_id'] for r in back] == [10, 11, 20, 21]
     for r0, r1 in zip(records, back):
-        np.testing.assert_array_equal(r0['keypoints'], r1['keypoints'])  # exact
-        assert r1['keypoints_2d'].shape == (len(r0['keypoints']), 17, 2)
+        np.testing.assert_array_equal(r0['keypoints_3d'], r1['keypoints_3d'])  # exact
+        np.testing.assert_array_equal(r0['keypoints'], r1['keypoints'])
+        assert r1['keypoints'].shape == (len(r0['keypoints_3d']), 17, 2)
     frames, index, _ = load_mupots_gt(mupots_json(gt))
     res_file = evaluate_mupots(frames, predictions_to_frames(back, index))
-    res_direct = evaluate_mupots(gt, {'TS1': {10: dict(keypoints_3d=records[0]['keypoints'],
-                                                       keypoints_2d=records[0]['keypoints_2d']),
-                                              11: dict(keypoints_3d=records[1]['keypoints'],
-                                                       keypoints_2d=records[1]['keypoints_2d'])},
-                                      'TS2': {21: dict(keypoints_3d=records[3]['keypoints'],
-                                                       keypoints_2d=records[3]['keypoints_2d'])}})
+    res_direct = evaluate_mupots(gt, {'TS1': {10: dict(keypoints_3d=records[0]['keypoints_3d'],
+                                                       keypoints_2d=records[0]['keypoints']),
+                                              11: dict(keypoints_3d=records[1]['keypoints_3d'],
+                                                       keypoints_2d=records[1]['keypoints'])},
+                                      'TS2': {21: dict(keypoints_3d=records[3]['keypoints_3d'],
+                                                       keypoints_2d=records[3]['keypoints'])}})
     for k in ('PCK_rel_all', 'PCK_abs_all', 'PCK_root_all', 'PCOD_all', 'PCK_abs_matched'):
         assert res_file[k] == pytest.approx(res_direct[k]), k
     # TS1: 2 people scored (frame 11's B invalid -> its detection is a FP), B 180 mm deep
@@ -79,21 +80,57 @@ def test_dump_rejects_bad_records(tmp_path):
     a = person()
     with pytest.raises(ValueError, match='17'):
         dump_predictions(str(tmp_path / 'x.json'),
-                         [dict(img_id=1, keypoints=np.zeros((1, 16, 3)),
-                               keypoints_2d=np.zeros((1, 16, 2)))])
+                         [dict(img_id=1, keypoints_3d=np.zeros((1, 16, 3)),
+                               keypoints=np.zeros((1, 16, 2)))])
     with pytest.raises(ValueError, match='twice'):
-        rec = dict(img_id=1, keypoints=a[0][None], keypoints_2d=a[1][None])
+        rec = dict(img_id=1, keypoints_3d=a[0][None], keypoints=a[1][None])
         dump_predictions(str(tmp_path / 'x.json'), [rec, rec])
     (tmp_path / 'other.json').write_text(json.dumps({'foo': 1}))
     with pytest.raises(ValueError, match='not an mmmar prediction dump'):
         load_predictions(str(tmp_path / 'other.json'))
 
 
+def test_dump_names_and_version_1(tmp_path):
+    """Version 2 names the 2D joints ``keypoints`` and the 3D ones ``keypoints_3d`` (those of
+    pred_instances and the inferencer's JSON); a version-1 file (3D ``keypoints``, 2D
+    ``keypoints_2d``) is read with the fields renamed, a record in version-1 naming and an
+    unknown version are refused with messages that name the field / the file."""
+    gt, records = _scene()
+    path = tmp_path / 'v2.json'
+    dump_predictions(str(path), records)
+    data = json.loads(path.read_text())
+    assert data['version'] == 2
+    assert data['units'] == dict(keypoints='px, original image',
+                                 keypoints_3d='mm, camera space of the original image')
+    first = data['predictions'][0]
+    assert np.asarray(first['keypoints']).shape == (2, 17, 2)
+    assert np.asarray(first['keypoints_3d']).shape == (2, 17, 3)
+    v1 = dict(data, version=1, units=dict(keypoints='mm, camera space of the original image',
+                                          keypoints_2d='px, original image'))
+    v1['predictions'] = [
+        {**{k: v for k, v in r.items() if k not in ('keypoints', 'keypoints_3d')},
+         'keypoints': r['keypoints_3d'], 'keypoints_2d': r['keypoints']}
+        for r in data['predictions']]
+    (tmp_path / 'v1.json').write_text(json.dumps(v1))
+    old, new = load_predictions(str(tmp_path / 'v1.json')), load_predictions(str(path))
+    for a, b in zip(old, new):
+        assert set(a) == set(b)
+        for k in ('keypoints', 'keypoints_3d'):
+            np.testing.assert_array_equal(a[k], b[k])
+    with pytest.raises(KeyError, match='keypoints_2d'):
+        dump_predictions(str(tmp_path / 'x.json'),
+                         [dict(img_id=1, keypoints=np.zeros((0, 17, 3)),
+                               keypoints_2d=np.zeros((0, 17, 2)))])
+    (tmp_path / 'v9.json').write_text(json.dumps(dict(data, version=9)))
+    with pytest.raises(ValueError, match=r'v9\.json: unsupported dump version 9'):
+        load_predictions(str(tmp_path / 'v9.json'))
+
+
 def test_prediction_for_unknown_image_raises():
     gt, records = _scene()
     _, index, _ = load_mupots_gt(mupots_json(gt))
     bad = records + [dict(img_id=999, keypoints=records[0]['keypoints'],
-                          keypoints_2d=records[0]['keypoints_2d'])]
+                          keypoints_3d=records[0]['keypoints_3d'])]
     with pytest.raises(ValueError, match='ground truth lacks'):
         predictions_to_frames(bad, index)
 

@@ -29,7 +29,7 @@ def oks(d):
 def test_perfect_and_shifted_predictions():
     p = _person(0)
     gt = _gt([p])
-    perfect = keypoint_ap_2d(gt, [dict(img_id=7, keypoints_2d=p[None], scores=[1.])])
+    perfect = keypoint_ap_2d(gt, [dict(img_id=7, keypoints=p[None], scores=[1.])])
     assert perfect['AP'] == pytest.approx(100) and perfect['AR'] == pytest.approx(100)
     # a shift whose OKS is 0.62 by the formula: matched at OKS thresholds 0.50, 0.55, 0.60
     # of the ten (0.50:0.05:0.95), so AP = 30, AP50 = 100, AP75 = 0
@@ -38,14 +38,14 @@ def test_perfect_and_shifted_predictions():
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if oks(mid) > 0.62 else (lo, mid)
     shift = np.array([lo / np.sqrt(2)] * 2)
-    res = keypoint_ap_2d(gt, [dict(img_id=7, keypoints_2d=(p + shift)[None])])
+    res = keypoint_ap_2d(gt, [dict(img_id=7, keypoints=(p + shift)[None])])
     assert res['AP'] == pytest.approx(30, abs=1e-6)
     assert res['AP50'] == pytest.approx(100) and res['AP75'] == pytest.approx(0)
 
 
 def test_a_missed_person_halves_the_recall():
     a, b = _person(1), _person(2) + [100, 0]
-    res = keypoint_ap_2d(_gt([a, b]), [dict(img_id=7, keypoints_2d=a[None], scores=[0.9])])
+    res = keypoint_ap_2d(_gt([a, b]), [dict(img_id=7, keypoints=a[None], scores=[0.9])])
     assert res['AR'] == pytest.approx(50)
-    empty = keypoint_ap_2d(_gt([a]), [dict(img_id=7, keypoints_2d=np.zeros((0, 17, 2)))])
+    empty = keypoint_ap_2d(_gt([a]), [dict(img_id=7, keypoints=np.zeros((0, 17, 2)))])
     assert empty['AP'] == 0 and empty['num_predictions'] == 0

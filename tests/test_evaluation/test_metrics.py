@@ -26,9 +26,9 @@ def _sample(img_id, seq, gt_people, pred_people, univ=True, valid=None, with_gt=
     k2 = np.stack([p[1] for p in pred_people]) if pred_people else np.zeros((0, 17, 2))
     ds = dict(img_id=img_id, seq_name=seq, img_path=f'/data/MultiPersonTestSet/{seq}/'
               f'img_{img_id:06d}.jpg',
-              pred_instances=dict(keypoints=k3.astype(np.float32),
-                                  transformed_keypoints=k2.astype(np.float32),
-                                  keypoints_2d=k2, bbox_scores=np.ones(len(k3), np.float32),
+              pred_instances=dict(keypoints_3d=k3.astype(np.float32),
+                                  keypoints=k2.astype(np.float32),
+                                  bbox_scores=np.ones(len(k3), np.float32),
                                   root_depth=k3[:, 14, 2] if len(k3) else np.zeros(0)))
     if with_gt:
         ds['raw_ann_info'] = _anns(gt_people, valid, univ)
@@ -97,12 +97,17 @@ def test_mupots_metric_ann_file_counts_frames_without_prediction(tmp_path):
 def test_mupots_metric_bad_inputs():
     a = person()
     bad = _sample(0, 'TS1', [a], [a])
-    bad['pred_instances']['keypoints'] = np.zeros((1, 15, 3))
-    bad['pred_instances']['transformed_keypoints'] = np.zeros((1, 15, 2))
+    bad['pred_instances']['keypoints_3d'] = np.zeros((1, 15, 3))
+    bad['pred_instances']['keypoints'] = np.zeros((1, 15, 2))
     with pytest.raises(ValueError, match='17'):
         MuPoTSMetric().process([], [bad])
+    # 3D joints under 'keypoints' (the naming before issue 22): refused, naming the field
+    old = _sample(0, 'TS1', [a], [a])
+    old['pred_instances']['keypoints'] = old['pred_instances'].pop('keypoints_3d')
+    with pytest.raises(ValueError, match=r'pred_instances\.keypoints must be \(N, 17, 2\)'):
+        MuPoTSMetric().process([], [old])
     nan = _sample(0, 'TS1', [a], [a])
-    nan['pred_instances']['keypoints'][0, 3, 0] = np.nan
+    nan['pred_instances']['keypoints_3d'][0, 3, 0] = np.nan
     m = MuPoTSMetric()
     m.process([], [nan])
     with pytest.raises(ValueError, match='NaN'):
@@ -136,15 +141,15 @@ def test_h36m_metric():
     far = (g3 + [500.0, 0, 0], g2 + 400)
     ds = dict(img_id=0, raw_ann_info=[dict(keypoints_cam=g3.tolist(),
                                            keypoints_img=g2.tolist())],
-              pred_instances=dict(keypoints=np.stack([far[0], near[0]]),
-                                  transformed_keypoints=np.stack([far[1], near[1]]),
+              pred_instances=dict(keypoints_3d=np.stack([far[0], near[0]]),
+                                  keypoints=np.stack([far[1], near[1]]),
                                   bbox_scores=np.array([0.9, 0.5])))
     ds_gi = dict(img_id=1, gt_instances=dict(keypoints_cam=g3[None], keypoints=g2[None]),
-                 pred_instances=dict(keypoints=near[0][None],
-                                     transformed_keypoints=near[1][None]))
+                 pred_instances=dict(keypoints_3d=near[0][None],
+                                     keypoints=near[1][None]))
     empty = dict(img_id=2, gt_instances=dict(keypoints_cam=g3[None], keypoints=g2[None]),
-                 pred_instances=dict(keypoints=np.zeros((0, 17, 3)),
-                                     transformed_keypoints=np.zeros((0, 17, 2))))
+                 pred_instances=dict(keypoints_3d=np.zeros((0, 17, 3)),
+                                     keypoints=np.zeros((0, 17, 2))))
     m = H36MMetric()
     m.process([], [ds, ds_gi, empty])
     out = m.evaluate(3)
@@ -173,7 +178,7 @@ def test_h36m_metric_gt_instances_in_input_pixels_two_predictions():
         k2 = np.stack([p[1] for p in order]).astype(np.float32)
         sample = PoseDataSample(metainfo=dict(img_id=0, input_affine=A))
         sample.gt_instances = InstanceData(keypoints_cam=g3[None], keypoints=g2_input[None])
-        sample.pred_instances = InstanceData(keypoints=k3, transformed_keypoints=k2,
+        sample.pred_instances = InstanceData(keypoints_3d=k3, keypoints=k2,
                                              bbox_scores=np.ones(2, np.float32))
         # both forms: the data sample itself and mmengine's Evaluator's to_dict() form
         for ds in (sample, sample.to_dict()):
@@ -205,6 +210,9 @@ def test_dump_metric_for_tools_test(tmp_path):
     assert _run(m, samples) == {}
     recs = load_predictions(path)
     assert [r['img_id'] for r in recs] == [3, 4]
-    assert recs[0]['keypoints'].shape == (2, 17, 3) and recs[1]['keypoints'].shape == (0, 17, 3)
+    assert recs[0]['keypoints_3d'].shape == (2, 17, 3)
+    assert recs[1]['keypoints_3d'].shape == (0, 17, 3)
+    assert recs[0]['keypoints'].shape == (2, 17, 2) and recs[1]['keypoints'].shape == (0, 17, 2)
+    np.testing.assert_allclose(recs[0]['keypoints'], np.stack([a[1], b[1]]), rtol=1e-6)
     with pytest.raises(ValueError, match='.json'):
         MARDumpPredictions(out_file_path=str(tmp_path / 'x.pkl'))

@@ -23,7 +23,7 @@ def _sample(img_id, people, anns=None):
     k3 = np.stack([p[0] for p in people]).astype(np.float32)
     k2 = np.stack([p[1] for p in people]).astype(np.float32)
     ds = dict(img_id=img_id, seq_name='TS1', img_path=f'TS1/img_{img_id:06d}.jpg',
-              pred_instances=dict(keypoints=k3, transformed_keypoints=k2,
+              pred_instances=dict(keypoints_3d=k3, keypoints=k2,
                                   bbox_scores=np.ones(len(k3), np.float32),
                                   root_depth=k3[:, 14, 2]))
     if anns is not None:

@@ -8,7 +8,7 @@ from mmmar.evaluation.functional import MATCH_THR, PCK_THR, PCOD_THR, ROOT_THR, 
 from mmmar.evaluation.functional.mupots_io import seq_sort_key
 from mmmar.evaluation.functional.mupots_protocol import (MISSED_VALUE, joint_errors, match_frame,
                                                          pck_scores, pcod_pairs, score_sequence)
-from mmmar.evaluation.metrics.utils import get_field, pred_keypoints_2d, pred_scores
+from mmmar.evaluation.metrics.utils import get_field, pred_keypoints, pred_scores
 from mmmar.structures.skeleton import PCK_JOINTS, ROOT
 from mmmar.testing import gt_frame, person, pred_frame
 
@@ -110,11 +110,14 @@ def test_sample_readers():
     assert get_field(dict(a=1), 'a') == 1 and get_field(_Obj(a=2), 'a') == 2
     assert get_field(_Obj(), 'a', 'x') == 'x'
     kp = torch.ones(2, 17, 2, dtype=torch.bfloat16)
-    out = pred_keypoints_2d(dict(keypoints_2d=kp))
-    assert isinstance(out, np.ndarray) and out.dtype == np.float32 and out.shape == (2, 17, 2)
-    both = dict(transformed_keypoints=np.zeros((1, 17, 2)), keypoints_2d=np.ones((1, 17, 2)))
-    assert (pred_keypoints_2d(both) == 0).all()
-    assert pred_keypoints_2d(dict()) is None
+    k2, k3 = pred_keypoints(dict(keypoints=kp, keypoints_3d=torch.zeros(2, 17, 3)), 'm', 1)
+    assert isinstance(k2, np.ndarray) and k2.dtype == np.float32 and k2.shape == (2, 17, 2)
+    assert k3.shape == (2, 17, 3)
+    k2, k3 = pred_keypoints(dict(), 'm', 1)
+    assert k2.shape == (0, 17, 2) and k3.shape == (0, 17, 3)
+    # one name, one meaning: 3D joints under 'keypoints' are refused, naming the field
+    with pytest.raises(ValueError, match=r'm: image 1: pred_instances\.keypoints must be'):
+        pred_keypoints(dict(keypoints=np.ones((1, 17, 3))), 'm', 1)
     assert pred_scores(_Obj(scores=torch.tensor([0.5]))).tolist() == [0.5]
     assert pred_scores(dict(bbox_scores=[0.25], scores=[0.5])).tolist() == [0.25]
     assert pred_scores(dict()) is None

@@ -60,8 +60,8 @@ def _logged_table(metric, dataset_meta):
                keypoints_univ=a[0].tolist(), is_valid=1)
     sample = dict(img_id=0, seq_name='TS1', img_path='x/TS1/img_000000.jpg',
                   raw_ann_info=[ann],
-                  pred_instances=dict(keypoints=a[0][None].astype(np.float32),
-                                      transformed_keypoints=a[1][None].astype(np.float32),
+                  pred_instances=dict(keypoints_3d=a[0][None].astype(np.float32),
+                                      keypoints=a[1][None].astype(np.float32),
                                       bbox_scores=np.ones(1, np.float32)))
     metric.dataset_meta = dataset_meta
     logger = MMLogger.get_current_instance()
@@ -132,8 +132,8 @@ def test_offline_tool_on_synthetic_gt_hides_published_rows(tmp_path, capsys):
     for im in gt['images']:
         anns = [a for a in gt['annotations'] if a['image_id'] == im['id']]
         recs.append(dict(img_id=im['id'], seq_name=im['seq_name'], file_name=im['file_name'],
-                         keypoints=np.array([a['keypoints_cam'] for a in anns]),
-                         keypoints_2d=np.array([a['keypoints_img'] for a in anns])))
+                         keypoints_3d=np.array([a['keypoints_cam'] for a in anns]),
+                         keypoints=np.array([a['keypoints_img'] for a in anns])))
     pred = str(tmp_path / 'pred.json')
     dump_predictions(pred, recs)
     tool = _module('tools/analysis_tools/eval_mupots.py', 'mmmar_eval_mupots')

@@ -313,8 +313,12 @@ def test_head_without_decoder_or_with_a_second_omega_is_refused():
         build_head(decoder=None)
     with pytest.raises(ValueError, match=r"head's `omega` \(500.0\).*`fusion.omega` \(400"):
         build_head(omega=500., fusion=dict(type='MARDepthFusion', omega=400.))
-    head = build_head(omega=450.)
+    with pytest.raises(ValueError, match=r"head's `log_sigma_range`.*`fusion.log_sigma_range`"):
+        build_head(fusion=dict(type='MARDepthFusion', log_sigma_range=(-1, 1)))
+    head = build_head(omega=450., log_sigma_range=(-3., 2.))
     assert head.fusion.omega == 450. and head.fusion.geo_torso == 'offsets'
+    # the head's log_sigma_range is the one its fusion clips with (one owner)
+    assert head.fusion.log_sigma_range == (-3., 2.)
 
 
 def test_predict_refuses_a_batch_of_another_input_size():

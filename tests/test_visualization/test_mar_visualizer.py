@@ -74,7 +74,7 @@ def test_add_datasample_sizes_and_people(n, tmp_path):
 
 def test_tensor_fields_panel_size_and_no_3d():
     ds, _ = make_data_sample(2, W, H)
-    for key in ('keypoints', 'transformed_keypoints', 'keypoint_scores'):
+    for key in ('keypoints', 'keypoints_3d', 'keypoint_scores'):
         ds.pred_instances.set_field(
             torch.as_tensor(ds.pred_instances.get(key)), key)
     vis = _vis(panel_size=160)
@@ -96,8 +96,8 @@ def test_gt_and_low_scores():
     ds.pred_instances.keypoint_scores[:] = 0.1  # below kpt_thr: not drawn in 2D
     from mmengine.structures import InstanceData
     gt = InstanceData()
-    gt.keypoints = ds.pred_instances.transformed_keypoints.copy() + 3
-    gt.keypoints_cam = ds.pred_instances.keypoints.copy() + 100
+    gt.keypoints = ds.pred_instances.keypoints.copy() + 3
+    gt.keypoints_cam = ds.pred_instances.keypoints_3d.copy() + 100
     ds.gt_instances = gt
     vis = _vis()
     img = np.zeros((H, W, 3), np.uint8)
@@ -126,7 +126,7 @@ def test_readable_panels_upscale_a_small_image(tmp_path):
     for i in range(2):
         color = PERSON_COLORS[i]
         # every joint lands where the 256 px joint lands after the upscale
-        for u, v in ds.pred_instances.transformed_keypoints[i]:
+        for u, v in ds.pred_instances.keypoints[i]:
             x, y = int(round((u + 0.5) * s - 0.5)), int(round((v + 0.5) * s - 0.5))
             if 0 <= x < 480 and 0 <= y < 480:
                 assert _near(overlay[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2],

@@ -38,13 +38,13 @@ def root_depth_error(dump_file, ann_file, root=14):
     errs = []
     for rec in load_predictions(dump_file):
         people = anns.get(rec['img_id'], [])
-        if not people or len(rec['keypoints_2d']) == 0:
+        if not people or len(rec['keypoints']) == 0:
             continue
         g2 = np.array([a['keypoints_img'] for a in people], np.float64)
         g3 = np.array([a['keypoints_cam'] for a in people], np.float64)
-        for gi, pi in enumerate(match_people(g2, rec['keypoints_2d'])):
+        for gi, pi in enumerate(match_people(g2, rec['keypoints'])):
             if pi >= 0:
-                errs.append(abs(rec['keypoints'][pi, root, 2] - g3[gi, root, 2]))
+                errs.append(abs(rec['keypoints_3d'][pi, root, 2] - g3[gi, root, 2]))
     return (float(np.mean(errs)) if errs else None), len(errs)
 
 

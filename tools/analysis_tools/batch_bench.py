@@ -77,7 +77,7 @@ def compare_precisions(method, preps, match_px=8.):
             samples = [copy.deepcopy(s) for s in data['data_samples']]
             res[prec] = _decode(method, out, samples)[0].pred_instances
         a, b = res['fp32'], res['fp16']
-        ka, kb = np.asarray(a.keypoints_2d), np.asarray(b.keypoints_2d)
+        ka, kb = np.asarray(a.keypoints), np.asarray(b.keypoints)
         kp_diff, matched, kp_all, z_all = 0., 0, [], []
         if len(ka) and len(kb):
             d = np.linalg.norm(ka[:, None, ROOT] - kb[None, :, ROOT], axis=-1)

@@ -139,7 +139,7 @@ class MARMethod:
             Ks = [get_intrinsics(ds) for ds in samples]
             decoded = [reference_decode(head.decoder, K=K, **{k: v[i] for k, v in maps.items()})
                        for i, K in enumerate(Ks)]
-            preds = head.fuse_decoded(decoded, Ks)
+            preds = [head.fusion(d, K) for d, K in zip(decoded, Ks)]
         else:
             preds = self.model.head.predict_from_outputs(prep['perfect'], samples,
                                                          self.test_cfg)

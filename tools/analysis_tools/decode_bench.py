@@ -26,7 +26,7 @@ def bench_decoders(method, items, runs, clock, log):
                 t[k].append(res[k])
         a, b = res['torch_pred'], res['numpy_pred']
         same = len(a.keypoints) == len(b.keypoints)
-        diff = float(np.abs(np.asarray(a.keypoints_2d) - np.asarray(b.keypoints_2d)).max()) \
+        diff = float(np.abs(np.asarray(a.keypoints) - np.asarray(b.keypoints)).max()) \
             if same and len(a.keypoints) else 0.
         zdiff = float(np.abs(np.asarray(a.root_depth) - np.asarray(b.root_depth)).max()) \
             if same and len(a.keypoints) else 0.

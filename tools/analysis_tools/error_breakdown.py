@@ -122,16 +122,16 @@ def collect(cfg, ann_file: str):
             for ds in model.test_step(batch):
                 img_id = int(ds.metainfo['img_id'])
                 people, pred = anns.get(img_id, []), ds.pred_instances
-                if not people or len(pred.keypoints_2d) == 0:
+                if not people or len(pred.keypoints) == 0:
                     continue
                 K = image_K(images[img_id])
                 g2 = np.array([a['keypoints_img'] for a in people], np.float64)[..., :2]
                 g3 = np.array([a['keypoints_cam'] for a in people], np.float64)
-                p2 = np.asarray(pred.keypoints_2d)
+                p2 = np.asarray(pred.keypoints)
                 for gi, pi in enumerate(match_people(g2, p2)):
                     if pi >= 0:
                         rows.append(joint_errors(g2[gi], g3[gi], p2[pi],
-                                                 np.asarray(pred.keypoint_depths)[pi], K))
+                                                 np.asarray(pred.keypoints_rel_depth)[pi], K))
                         scale.append(g3[gi, 14, 2] / K[0, 0])
     return rows, float(np.median(scale)) if scale else float('nan')
 

@@ -109,14 +109,14 @@ def depth_table(model, dataloader, ann_file):
                 pred = ds.pred_instances
                 g2 = np.array([a['keypoints_img'] for a in anns])
                 g3 = np.array([a['keypoints_cam'] for a in anns])
-                p2 = np.asarray(pred.keypoints_2d)
+                p2 = np.asarray(pred.keypoints)
                 if len(p2) == 0:
                     continue
                 match = match_people(g2, p2)
                 for gi, pi in enumerate(np.asarray(match).reshape(-1)):
                     if pi < 0:
                         continue
-                    rows.append([g3[gi, 14, 2], pred.depth_reg[pi], pred.depth_geo[pi],
+                    rows.append([g3[gi, 14, 2], pred.root_depth_reg[pi], pred.root_depth_geo[pi],
                                  pred.root_depth[pi], pred.sigma_reg[pi], pred.sigma_geo[pi],
                                  float(pred.geo_valid[pi])])
     return np.array(rows, np.float64).reshape(-1, 7), sum(len(v) for v in by_img.values())

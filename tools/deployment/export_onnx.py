@@ -22,7 +22,7 @@ heatmap/PAF scales fused as in PyTorch). Outputs, all at stride 4: ``heatmaps`` 
 ``decode_max_instances``.
 
 Only the grouping stays in Python: ``MARCodec.decode_evidence`` on the graph's evidence
-outputs, then ``MARHead.fuse_decoded`` (geometry depth, fusion, back-projection), as
+outputs, then the head's ``MARDepthFusion`` (geometry depth, fusion, back-projection), as
 :func:`decode_evidence_with_mmmar` does; :func:`decode_with_mmmar` decodes the map outputs
 with ``MARHead.predict_from_outputs`` instead. Without a checkpoint the weights are random
 (export and numerical check only). The check runs PyTorch and onnxruntime on the given
@@ -203,7 +203,7 @@ def decode_evidence_with_mmmar(model, outputs: dict, prep: dict):
     decoded = head.decoder.decode_evidence(
         {k: np.asarray(outputs[k]) for k in EVIDENCE_FIELDS}, [K],
         tuple(k for k in ROOT_MAPS if k in outputs))
-    preds = head.fuse_decoded(decoded, [K])
+    preds = [head.fusion(d, K) for d in decoded]  # clips the log sigmas (the head's range)
     return model.add_pred_to_datasample(preds, None, samples)[0].pred_instances
 
 
@@ -268,7 +268,7 @@ def main(argv=None):
     if not args.no_decode:
         ev = decode_evidence_with_mmmar(model, ort_out, prep)
         same = len(ev.keypoints) == len(pt.keypoints)
-        kdiff = float(np.abs(ev.keypoints_2d - pt.keypoints_2d).max()) \
+        kdiff = float(np.abs(ev.keypoints - pt.keypoints).max()) \
             if same and len(pt.keypoints) else 0.
         print(f'grouping of the graph\'s evidence (onnxruntime): {len(ev.keypoints)} people '
               f'(max keypoint difference to the PyTorch decode: '

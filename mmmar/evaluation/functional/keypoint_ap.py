@@ -9,7 +9,7 @@ for the pelvis and the spine (:data:`MUPOTS_OKS_SIGMAS`).
 
 Ground truth: the MuPoTS JSON (``keypoints_img`` px, ``keypoints_vis``: 1 visible, else
 unlabelled for OKS; ``area`` = the box area of the labelled joints when the file has none);
-predictions: the records of a prediction dump (:mod:`.dump`) whose ``keypoints_2d`` are in
+predictions: the records of a prediction dump (:mod:`.dump`) whose ``keypoints`` (2D) are in
 original-image pixels, with ``scores`` (else 1).
 """
 import contextlib
@@ -58,7 +58,7 @@ def _coco_gt(gt: Mapping[str, Any]) -> dict:
 def _coco_results(records: Sequence[Mapping[str, Any]]) -> list:
     results = []
     for rec in records:
-        k2 = np.asarray(rec['keypoints_2d'], np.float64).reshape(-1, NUM_JOINTS, 2)
+        k2 = np.asarray(rec['keypoints'], np.float64).reshape(-1, NUM_JOINTS, 2)
         scores = rec.get('scores')
         scores = np.ones(len(k2)) if scores is None or len(scores) != len(k2) else scores
         for p, s in zip(k2, np.asarray(scores, np.float64)):
@@ -74,7 +74,7 @@ def keypoint_ap_2d(gt: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
 
     Args:
         gt: The loaded MuPoTS JSON (``images``, ``annotations``).
-        records: Prediction records (``img_id``, ``keypoints_2d`` (N, 17, 2) px, optional
+        records: Prediction records (``img_id``, ``keypoints`` (N, 17, 2) px, optional
             ``scores`` (N,)), e.g. :func:`~mmmar.evaluation.functional.load_predictions`.
         sigmas: Per-joint OKS sigma by joint name.
 

@@ -10,7 +10,7 @@ from mmmar.geometry import inverse_input_transform, transform_points
 from mmmar.structures.skeleton import NUM_JOINTS
 from mmmar.structures.utils import to_numpy
 from ..functional import evaluate_h36m, select_single_person
-from .utils import get_field, pred_keypoints_2d, pred_scores
+from .utils import get_field, pred_keypoints, pred_scores
 
 
 def _gt_people(ds: Any, img_id: Any) -> Tuple[List[np.ndarray], List[Optional[np.ndarray]]]:
@@ -44,12 +44,8 @@ def _pred_people(ds: Any, img_id: Any) -> Tuple[np.ndarray, Optional[np.ndarray]
     """The predicted people of a sample: (N, 17, 3) mm, (N, 17, 2) original px or None, and
     the scores (N,) or None."""
     pred = get_field(ds, 'pred_instances')
-    kp3 = to_numpy(get_field(pred, 'keypoints'))
-    kp3 = np.zeros((0, NUM_JOINTS, 3)) if kp3 is None or kp3.size == 0 else kp3
-    if kp3.ndim != 3 or kp3.shape[1:] != (NUM_JOINTS, 3):
-        raise ValueError(f'H36MMetric: image {img_id!r}: pred keypoints must be '
-                         f'(N, {NUM_JOINTS}, 3), got {kp3.shape}')
-    return kp3, pred_keypoints_2d(pred), pred_scores(pred)
+    kp2, kp3 = pred_keypoints(pred, 'H36MMetric', img_id)
+    return kp3, (kp2 if len(kp2) == len(kp3) else None), pred_scores(pred)
 
 
 @METRICS.register_module()
@@ -62,9 +58,9 @@ class H36MMetric(BaseMetric):
     network input, i.e. after the test transforms), which are mapped back to the original
     image with the inverse of the metainfo ``input_affine`` (the same map that takes the
     predictions there, see :class:`MARPoseEstimator`). Each ground-truth person is paired with
-    one prediction (``pred_instances.keypoints`` (N, 17, 3) mm): the one nearest in 2D (mean
-    joint distance between ``transformed_keypoints``/``keypoints_2d``, original px, and the GT
-    2D pose), else the highest ``bbox_scores``/``scores``, else the first. A person with no
+    one prediction (``pred_instances.keypoints_3d`` (N, 17, 3) mm): the one nearest in 2D (mean
+    joint distance between ``pred_instances.keypoints``, original px, and the GT 2D pose),
+    else the highest ``bbox_scores``/``scores``, else the first. A person with no
     prediction is counted in ``miss_rate`` (percent) and left out of the errors.
 
     Args:

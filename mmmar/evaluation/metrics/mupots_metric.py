@@ -15,7 +15,7 @@ from ..functional import (MATCH_THR, PCK_THR, PCOD_THR, ROOT_THR, check_record, 
                           evaluate_mupots, format_joint_table, format_sequence_table, format_table1,
                           gt_frame_from_anns, load_mupots_gt, predictions_to_frames,
                           seq_name_from_path, to_jsonable)
-from .utils import get_field, pred_keypoints_2d, pred_scores
+from .utils import get_field, pred_keypoints, pred_scores
 
 
 def _file_name(path: Optional[str]) -> Optional[str]:
@@ -35,16 +35,12 @@ def prediction_record(ds, who: str = 'metric') -> Dict[str, Any]:
         raise KeyError(f'{who}: a data sample has no img_id in its metainfo')
     if isinstance(img_id, np.generic):
         img_id = img_id.item()
-    kp3 = to_numpy(get_field(pred, 'keypoints'))
-    kp2 = pred_keypoints_2d(pred)
-    if kp2 is None:
-        raise KeyError(f'{who}: image {img_id!r}: pred_instances has neither '
-                       'transformed_keypoints nor keypoints_2d (2D px needed for matching)')
+    kp2, kp3 = pred_keypoints(pred, who, img_id)
     img_path = get_field(ds, 'img_path')
     rec = dict(img_id=img_id,
                seq_name=get_field(ds, 'seq_name') or seq_name_from_path(img_path),
                file_name=_file_name(img_path),
-               keypoints=kp3, keypoints_2d=kp2, scores=pred_scores(pred),
+               keypoints=kp2, keypoints_3d=kp3, scores=pred_scores(pred),
                root_depth=to_numpy(get_field(pred, 'root_depth')))
     # shapes are checked here so that a wrong joint count fails at its image
     return check_record(rec)
@@ -57,12 +53,12 @@ class MuPoTSMetric(BaseMetric):
     Rules: see :mod:`mmmar.evaluation.functional.mupots_protocol` (greedy 2D matching in a 40 px
     box, bone rescaling to the ground truth, 14 joints < 150 mm, per-sequence averaging).
 
-    Predictions are read from ``data_sample['pred_instances']``: ``keypoints`` (N, 17, 3) mm
-    camera space, ``transformed_keypoints`` (or ``keypoints_2d``) (N, 17, 2) px of the original
-    image. Ground truth comes from ``ann_file`` (the MuPoTS JSON; frames without any prediction
-    then count as all-missed) or, without it, from each sample's ``raw_ann_info`` + metainfo
-    ``img_id``/``seq_name`` (3D = the universal joints, ``keypoints_univ`` or MuPoTS's own
-    ``univ_annot3``, when every annotation has them, else ``keypoints_cam``).
+    Predictions are read from ``data_sample['pred_instances']``: ``keypoints`` (N, 17, 2) px of
+    the original image, ``keypoints_3d`` (N, 17, 3) mm camera space. Ground truth comes from
+    ``ann_file`` (the MuPoTS JSON; frames without any prediction then count as all-missed)
+    or, without it, from each sample's ``raw_ann_info`` + metainfo ``img_id``/``seq_name``
+    (3D = the universal joints, ``keypoints_univ`` or MuPoTS's own ``univ_annot3``, when every
+    annotation has them, else ``keypoints_cam``).
 
     Args:
         ann_file: MuPoTS JSON, optional (see above).

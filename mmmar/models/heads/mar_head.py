@@ -23,7 +23,6 @@ grids); the upsampling and the flip test (:mod:`mmmar.models.utils.tta`) keep it
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 from mmengine.structures import InstanceData
 from mmpose.models.heads.base_head import BaseHead
@@ -83,8 +82,8 @@ class MARHead(BaseHead):
             ``LaplaceDepthLoss`` (L_reg, L_geo). Each weighs its term by its
             ``loss_weight`` (``reg_loss``'s is Eq. 11's w).
         log_sigma_range (tuple): log-sigma outputs are clamped to this range
-            in the losses and before the depth fusion (numerical safety; the
-            fusion does not clip again).
+            in the losses and in the depth fusion (numerical safety; the head
+            builds its fusion with it).
         geo_root (str): Root location of the dense geometry depth in L_geo:
             ``'offset'`` (default) = the pixel plus its predicted root
             offset (the root neighbourhood has radius ``root_radius``, so the
@@ -105,8 +104,9 @@ class MARHead(BaseHead):
             and to read the target normalisations ``offset_norm``/``depth_norm``,
             the heatmap stride, the PAF ``limbs`` and the root / neck indices).
         fusion (dict): :class:`MARDepthFusion` config (its defaults when None:
-            ``mode='fusion'``, ``geo_torso='offsets'``). Its ``omega`` is this
-            head's ``omega``, which is the only place to set it.
+            ``mode='fusion'``, ``geo_torso='offsets'``). Its ``omega`` and
+            ``log_sigma_range`` are this head's, which is the only place to set
+            them.
         init_cfg (dict, optional): Initialisation config.
 
     Loss (Eq. 11 plus the 2.5D pose losses)::
@@ -191,10 +191,12 @@ class MARHead(BaseHead):
                              "config's `codec`) is required; got None")
         self.decoder = KEYPOINT_CODECS.build(decoder)
         fusion = dict(type='MARDepthFusion') if fusion is None else dict(fusion)
-        if 'omega' in fusion:
-            raise ValueError(f"MARHead: set Omega as the head's `omega` ({self.omega}), "
-                             f"not as `fusion.omega` ({fusion['omega']})")
-        self.fusion = MODELS.build(dict(fusion, omega=self.omega))
+        for key, value in (('omega', self.omega), ('log_sigma_range', self.log_sigma_range)):
+            if key in fusion:
+                raise ValueError(f"MARHead: set it as the head's `{key}` ({value}), not "
+                                 f'as `fusion.{key}` ({fusion[key]})')
+        self.fusion = MODELS.build(
+            dict(fusion, omega=self.omega, log_sigma_range=self.log_sigma_range))
 
     @property
     def default_init_cfg(self):
@@ -386,11 +388,13 @@ class MARHead(BaseHead):
                              test_cfg: ConfigType = {}) -> List[InstanceData]:
         """Decode + fuse per image from a network output dict (B, C, h, w).
 
-        Exposed so that tests (and TTA) can feed arbitrary output maps.
-
-        The codec's dense decode stages run batched where the maps are
-        (:meth:`MARCodec.decode_batch`); only per-person results reach the
-        host.
+        Exposed so that tests (and TTA) can feed arbitrary output maps. The
+        path to the predictions is two calls: :meth:`MARCodec.decode_batch`
+        (its dense stages batched where the maps are, one copy of the
+        per-person evidence to the host, the grouping per image) and the
+        fusion (:class:`MARDepthFusion`, which clips the log sigmas to this
+        head's ``log_sigma_range``) per image. The names of what they return
+        are those of ``docs/design.md`` ("Names along the inference path").
 
         Raises:
             ValueError: A data sample's ``input_size`` or the maps' size is not
@@ -399,8 +403,11 @@ class MARHead(BaseHead):
         self.check_input_size(batch_data_samples, outputs['heatmaps'])
         Ks = [get_intrinsics(ds) for ds in batch_data_samples]
         maps = {k: v for k, v in outputs.items() if isinstance(v, Tensor)}
-        decoded = self.decoder.decode_batch(maps, Ks)
-        return self.fuse_decoded(decoded, Ks)
+        for k in ('log_sigma_reg', 'log_sigma_geo'):
+            if k not in maps:  # a network without the branch: log sigma 0
+                maps[k] = torch.zeros_like(maps['heatmaps'][:, :1])
+        return [self.fusion(decoded, K)
+                for decoded, K in zip(self.decoder.decode_batch(maps, Ks), Ks)]
 
     def check_input_size(self, batch_data_samples: OptSampleList, heatmaps: Tensor) -> None:
         """Raise ``ValueError`` unless every sample's ``metainfo['input_size']`` (when
@@ -420,18 +427,3 @@ class MARHead(BaseHead):
             raise ValueError(
                 f'MARHead: the maps are {hw[1]}x{hw[0]} (w x h) but the decoder '
                 f'(model.head.decoder) has heatmap_size={tuple(self.decoder.heatmap_size)}')
-
-    def fuse_decoded(self, decoded: List[dict],
-                     Ks: List[np.ndarray]) -> List[InstanceData]:
-        """Depth fusion (Eq. 7-8, 12) and back-projection (Eq. 1) of the
-        codec's per-image decode results (``MARCodec.decode``'s fields, read
-        by :class:`MARDepthFusion` under their names), the log sigmas clipped
-        to ``log_sigma_range`` (zero when the network gave none)."""
-        results = []
-        for d, K in zip(decoded, Ks):
-            for k in ('log_sigma_reg', 'log_sigma_geo'):
-                # clipping the read values = clipping the maps
-                d[k] = np.clip(d[k], *self.log_sigma_range) if k in d else \
-                    np.zeros(len(d['keypoints']), np.float32)
-            results.append(self.fusion(d, K))
-        return results

@@ -12,10 +12,10 @@ from mmmar.geometry import inverse_input_transform, transform_points
 from mmmar.structures.utils import instance_data
 from ..post_processors.fusion import empty_predictions
 
-#: per-person fields of the predictions (design.md "Predictions")
-_PERSON_FIELDS = ('keypoints', 'keypoints_2d', 'keypoint_scores',
-                  'keypoint_depths', 'scores', 'bbox_scores', 'root_depth',
-                  'depth_reg', 'depth_geo', 'sigma_reg', 'sigma_geo',
+#: per-person fields of the predictions (design.md "Names along the inference path")
+_PERSON_FIELDS = ('keypoints', 'keypoints_3d', 'keypoint_scores',
+                  'keypoints_rel_depth', 'scores', 'bbox_scores', 'root_depth',
+                  'root_depth_reg', 'root_depth_geo', 'sigma_reg', 'sigma_geo',
                   'geo_valid', 'bboxes')
 
 
@@ -32,20 +32,20 @@ class MARPoseEstimator(BottomupPoseEstimator):
     - drops the people the fusion marked invalid (no valid root depth for
       its mode, non-finite 2D pose) and any person with a non-finite
       output, with a logged warning that names the reasons;
-    - maps the 2D predictions (``keypoints_2d``, ``bboxes``) back to the
-      original image with the inverse of ``metainfo['input_affine']``
-      (2x3, original -> input). Camera-space 3D is left unchanged: the input
-      image's ``K`` (= ``A3 @ K_orig``) and the original ``K`` describe the
-      same rays, so the back-projected points are already those of the
-      original camera. Without ``input_affine`` mmpose's
+    - maps the 2D predictions (``keypoints``, ``bboxes``) to the original
+      image with the inverse of ``metainfo['input_affine']`` (2x3, original
+      -> input), as mmpose's bottom-up estimators do. Camera-space 3D is left
+      unchanged: the input image's ``K`` (= ``A3 @ K_orig``) and the original
+      ``K`` describe the same rays, so the back-projected points are already
+      those of the original camera. Without ``input_affine`` mmpose's
       ``input_center``/``input_scale`` mapping is used;
-    - writes ``pred_instances`` as in design.md's "Predictions" table:
-      ``keypoints`` (N, 17, 3) mm, ``transformed_keypoints`` and
-      ``keypoints_2d`` (N, 17, 2) original px, ``keypoint_scores``,
-      ``keypoints_visible`` (= scores), ``bbox_scores``, ``scores``,
-      ``root_depth``, ``depth_reg``, ``depth_geo``, ``sigma_reg``,
-      ``sigma_geo`` (N,), ``bboxes`` (N, 4), plus ``keypoint_depths``
-      (relative Zr, mm) and ``geo_valid``.
+    - writes ``pred_instances`` with the names of design.md ("Names along the
+      inference path"): ``keypoints`` (N, 17, 2) original px (mmpose's
+      meaning), ``keypoints_3d`` (N, 17, 3) camera mm, ``keypoint_scores``,
+      ``keypoints_visible`` (= scores), ``keypoints_rel_depth`` (N, 17) mm,
+      ``bbox_scores``, ``scores``, ``root_depth`` (fused), ``root_depth_reg``,
+      ``root_depth_geo``, ``sigma_reg``, ``sigma_geo`` (N,) mm, ``geo_valid``
+      and ``bboxes`` (N, 4) original px.
     """
 
     def add_pred_to_datasample(self, batch_pred_instances: InstanceList,
@@ -56,11 +56,9 @@ class MARPoseEstimator(BottomupPoseEstimator):
                 zip(batch_pred_instances, batch_data_samples)):
             pred = drop_non_finite(pred, data_sample)
             to_orig = inverse_input_transform(data_sample.metainfo)
-            kpts2d = transform_points(pred.keypoints_2d, to_orig)
             # set_field: the fields keep their length (InstanceData's own
             # setattr re-checks it against every field)
-            pred.set_field(kpts2d, 'keypoints_2d')
-            pred.set_field(kpts2d.copy(), 'transformed_keypoints')
+            pred.set_field(transform_points(pred.keypoints, to_orig), 'keypoints')
             pred.set_field(transform_bboxes(pred.bboxes, to_orig), 'bboxes')
             pred.set_field(pred.keypoint_scores.copy(), 'keypoints_visible')
             data_sample.pred_instances = pred
@@ -116,8 +114,8 @@ def drop_non_finite(pred: InstanceData, data_sample) -> InstanceData:
 
 
 def _num_joints(pred: InstanceData) -> int:
-    if 'keypoints' in pred:
-        return int(np.asarray(pred.keypoints).shape[1])
+    if 'keypoints_3d' in pred:
+        return int(np.asarray(pred.keypoints_3d).shape[1])
     from mmmar.structures.skeleton import NUM_JOINTS
     return NUM_JOINTS
 

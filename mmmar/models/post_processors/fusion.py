@@ -3,7 +3,7 @@
 :class:`MARDepthFusion` turns the decoded structured 2.5D poses of one image
 (Eq. 3; decoded by :class:`MARCodec`) into absolute camera-space 3D poses:
 
-1. regression root depth ``Z_reg = root_depth_norm * focal_of(K)`` (mm) with
+1. regression root depth ``Z_reg = root_depth_reg_norm * focal_of(K)`` (mm) with
    ``sigma_reg = exp(log_sigma_reg) * focal_of(K)`` (mm);
 2. geometry root depth ``Z_geo`` (Eq. 7-8, :func:`mmmar.geometry.geometry_depth_np`)
    from the decoded root and neck pixels, the neck's relative depth, ``K`` and
@@ -37,14 +37,20 @@ the heatmap locations carry no such correction.
   (the "fixed average" ablation of Eq. 12's adaptive weights).
 
 ``geo_valid`` records whether Z_geo entered the root depth (in ``'reg'`` mode:
-whether it would have been fused); where it did not, ``depth_geo`` and
-``sigma_geo`` report the regression values. Nothing non-finite is ever emitted:
+whether it would have been fused); where it did not, ``root_depth_geo`` and
+``sigma_geo`` report the regression values.
+
+Names (``docs/design.md``, "Names along the inference path"): the input is the
+codec's decode under its own names; the output keeps ``keypoints`` for the 2D
+pose (input-image px), ``keypoints_3d`` for the camera-space joints (mm), and
+``root_depth_reg`` (Eq. 5-6), ``root_depth_geo`` (Eq. 7-8), ``root_depth`` (the
+mode's depth; Eq. 12 in ``'fusion'`` mode) for the root depths. Nothing non-finite is ever emitted:
 people without a valid depth for the mode, or with a non-finite 2D pose /
 relative depth, are marked ``valid = False`` with the reason in
 ``invalid_reason`` (e.g. ``'Z_reg <= 0'``, ``'no geometry solution'``) and
 dropped by the estimator (see ``MARPoseEstimator``), which logs the reasons.
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 from mmengine.structures import InstanceData
@@ -55,7 +61,7 @@ from mmmar.structures.skeleton import NECK, NUM_JOINTS, ROOT
 from mmmar.structures.utils import instance_data
 
 #: fields every decoded-pose input needs (``MARCodec.decode``'s names, see ``__call__``)
-REQUIRED = ('keypoints', 'keypoints_rel_depth', 'root_depth_norm', 'log_sigma_reg',
+REQUIRED = ('keypoints', 'keypoints_rel_depth', 'root_depth_reg_norm', 'log_sigma_reg',
             'log_sigma_geo')
 
 
@@ -74,15 +80,15 @@ def empty_predictions(num_keypoints: int = NUM_JOINTS) -> InstanceData:
     K = num_keypoints
     z = np.zeros
     return instance_data(
-        keypoints=z((0, K, 3), np.float32),
-        keypoints_2d=z((0, K, 2), np.float32),
+        keypoints=z((0, K, 2), np.float32),
+        keypoints_3d=z((0, K, 3), np.float32),
         keypoint_scores=z((0, K), np.float32),
-        keypoint_depths=z((0, K), np.float32),
+        keypoints_rel_depth=z((0, K), np.float32),
         scores=z((0, ), np.float32),
         bbox_scores=z((0, ), np.float32),
         root_depth=z((0, ), np.float32),
-        depth_reg=z((0, ), np.float32),
-        depth_geo=z((0, ), np.float32),
+        root_depth_reg=z((0, ), np.float32),
+        root_depth_geo=z((0, ), np.float32),
         sigma_reg=z((0, ), np.float32),
         sigma_geo=z((0, ), np.float32),
         geo_valid=z((0, ), bool),
@@ -109,9 +115,10 @@ class MARDepthFusion:
             pixel + offsets, Eq. 2: the torso L_geo trains sigma2 on); see
             the module docstring. Defaults to ``'offsets'`` (what ``MARHead``
             uses).
-
-    The log sigmas are used as given: :class:`MARHead` clips them to its
-    ``log_sigma_range`` before calling the fusion.
+        log_sigma_range (tuple, optional): The decoded ``log_sigma_reg`` /
+            ``log_sigma_geo`` are clipped to it (``None``: used as given).
+            :class:`MARHead` builds its fusion with its own
+            ``log_sigma_range`` (the one owner, also used by its losses).
     """
 
     def __init__(self,
@@ -120,7 +127,8 @@ class MARDepthFusion:
                  root_index: int = ROOT,
                  neck_index: int = NECK,
                  geo_ratio_limit: float = 3.,
-                 geo_torso: str = 'offsets'):
+                 geo_torso: str = 'offsets',
+                 log_sigma_range: Optional[Tuple[float, float]] = None):
         if mode not in ('fusion', 'reg', 'geo', 'mean'):
             raise ValueError(f"mode must be 'fusion', 'reg', 'geo' or 'mean', got "
                              f'{mode!r}')
@@ -133,6 +141,8 @@ class MARDepthFusion:
         self.root_index = root_index
         self.neck_index = neck_index
         self.geo_ratio_limit = geo_ratio_limit
+        self.log_sigma_range = None if log_sigma_range is None else \
+            tuple(float(v) for v in log_sigma_range)
 
     def __call__(self, decoded, K: np.ndarray) -> InstanceData:
         """Fuse and back-project.
@@ -142,7 +152,7 @@ class MARDepthFusion:
                 image) under the names of ``MARCodec.decode``'s output (other
                 fields are ignored): ``keypoints`` (N, J, 2) px (the
                 structured 2.5D pose, Eq. 3), ``keypoints_rel_depth`` (N, J)
-                relative depth Zr (mm, root = 0), ``root_depth_norm`` (N,)
+                relative depth Zr (mm, root = 0), ``root_depth_reg_norm`` (N,)
                 regression depth normalised by ``focal_of(K)``,
                 ``log_sigma_reg``, ``log_sigma_geo`` (N,) (same normalised
                 unit); optional ``keypoint_scores`` (N, J), ``scores`` (N,),
@@ -154,10 +164,12 @@ class MARDepthFusion:
             K (np.ndarray): (3, 3) intrinsics of the input image.
 
         Returns:
-            InstanceData: input-image ``keypoints`` (N, J, 3) camera mm,
-            ``keypoints_2d`` (N, J, 2) px, ``keypoint_scores``, ``scores``,
-            ``bbox_scores``, ``root_depth`` (fused, mm), ``depth_reg``,
-            ``depth_geo``, ``sigma_reg``, ``sigma_geo`` (mm),
+            InstanceData: ``keypoints`` (N, J, 2) input-image px,
+            ``keypoints_3d`` (N, J, 3) camera mm, ``keypoint_scores``,
+            ``keypoints_rel_depth`` (N, J) mm, ``scores``, ``bbox_scores``,
+            ``root_depth`` (the mode's, mm: Eq. 12 in ``'fusion'`` mode),
+            ``root_depth_reg`` (Eq. 5-6), ``root_depth_geo`` (Eq. 7-8),
+            ``sigma_reg``, ``sigma_geo`` (mm),
             ``geo_valid`` (bool), ``valid`` (bool: the person has a finite
             2D pose and a valid depth for the mode), ``invalid_reason`` (N,)
             str ('' when valid), ``bboxes`` (N, 4).
@@ -196,15 +208,15 @@ class MARDepthFusion:
 
         with np.errstate(over='ignore'):  # float32 casts of huge values
             return instance_data(
-                keypoints=_f32(cam),
-                keypoints_2d=_f32(uv),
+                keypoints=_f32(uv),
+                keypoints_3d=_f32(cam),
                 keypoint_scores=_f32(scores_k),
-                keypoint_depths=_f32(zrel),
+                keypoints_rel_depth=_f32(zrel),
                 scores=_f32(scores),
                 bbox_scores=_f32(scores),
                 root_depth=_f32(z),
-                depth_reg=_f32(np.where(reg_ok | valid, z_reg, 1.)),
-                depth_geo=_f32(np.where(geo_valid | reg_ok, z_geo, 1.)),
+                root_depth_reg=_f32(np.where(reg_ok | valid, z_reg, 1.)),
+                root_depth_geo=_f32(np.where(geo_valid | reg_ok, z_geo, 1.)),
                 sigma_reg=_f32(s_reg),
                 sigma_geo=_f32(s_geo),
                 geo_valid=geo_valid,
@@ -231,10 +243,15 @@ class MARDepthFusion:
         def per_person(key):
             return np.asarray(get(key), np.float64).reshape(N)
 
+        def sigma(key):  # Laplace scale in mm from the normalised log sigma
+            log_sigma = per_person(key)
+            if self.log_sigma_range is not None:
+                log_sigma = np.clip(log_sigma, *self.log_sigma_range)
+            with np.errstate(over='ignore'):  # unclipped huge log sigmas: sigma = inf
+                return np.exp(log_sigma) * f
+
         zrel = np.asarray(get('keypoints_rel_depth'), np.float64).reshape(N, J)
-        with np.errstate(over='ignore'):  # unclipped huge log sigmas: sigma = inf
-            s_reg = np.exp(per_person('log_sigma_reg')) * f
-            s_geo = np.exp(per_person('log_sigma_geo')) * f
+        s_reg, s_geo = sigma('log_sigma_reg'), sigma('log_sigma_geo')
         scores_k = get('keypoint_scores', None)
         scores_k = np.ones((N, J)) if scores_k is None else \
             np.asarray(scores_k, np.float64).reshape(N, J)
@@ -245,7 +262,7 @@ class MARDepthFusion:
                 raise KeyError("MARDepthFusion(geo_torso='offsets'): the decoded "
                                'poses lack `keypoints_offset` (root + offsets, Eq. 2)')
             uv_geo = np.asarray(get('keypoints_offset'), np.float64).reshape(N, J, 2)
-        return (zrel, per_person('root_depth_norm') * f, s_reg, s_geo, scores_k, scores,
+        return (zrel, per_person('root_depth_reg_norm') * f, s_reg, s_geo, scores_k, scores,
                 uv_geo)
 
     def select_depth(self, z_reg, s_reg, z_geo, s_geo, geo_ok, pose_ok):
