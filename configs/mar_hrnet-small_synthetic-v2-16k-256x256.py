@@ -4,9 +4,11 @@
 # 16 000 iterations x 8 = 128 000 samples in all, 10.7x the first model's 12 000.
 #   python tools/misc/generate_synthetic.py data/synthetic_v2_extra2 --preset v2 --seed 3 \
 #       --num-images 8000 --num-sequences 200 --num-val-sequences 0 --num-test-sequences 1
-#   tools/dist_train.sh configs/mar_hrnet-small_synthetic-v2-16k-256x256.py 2 --amp
-# (2 processes x batch 4 x 1 thread on a 2-core CPU, gloo; or `tools/train.py ... --amp` with
-# `--cfg-options train_dataloader.batch_size=8`: the same 8 samples per iteration.)
+#   OMP_NUM_THREADS=1 tools/dist_train.sh configs/mar_hrnet-small_synthetic-v2-16k-256x256.py 2 \
+#       --amp --cfg-options train_dataloader.batch_size=4
+# (how the shipped model trained: 2 gloo processes x batch 4 x 1 thread on 2 CPU cores, 0.36-0.45 s
+# per iteration, 55 minutes; `tools/train.py CONFIG --amp` trains the same 8 samples per
+# iteration in one process, about 20 % slower on 2 cores: docs/learning.md.)
 _base_ = ['./mar_hrnet-small_synthetic-v2-long-256x256.py']
 
 data_root = 'data/synthetic_v2/'

@@ -4,7 +4,7 @@
 # initialisation and no depth gradient reaches the backbone. Scored by the COCO keypoint AP of its
 # 2D joints (`tools/analysis_tools/eval_mupots.py --keypoint-ap`) beside (d) trained the same way.
 _base_ = ['../mar_hrnet-small_synthetic-v2-256x256.py']
-num_keypoints = 14
+num_keypoints = 17  # the MuPoTS-3D skeleton
 model = dict(
     head=dict(
         offset_loss=dict(channel_weights=[1.] * (2 * num_keypoints) + [0.] * num_keypoints),
