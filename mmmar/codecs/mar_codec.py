@@ -398,10 +398,7 @@ class MARCodec(BaseKeypointCodec):
         with torch.no_grad():
             dense = dense_evidence(outputs['heatmaps'], outputs['pafs'],
                                    outputs['offsets'], self, root_maps)
-        evidence = evidence_to_host(dense, self.heatmap_size, tuple(root_maps))
-        Ks = [None] * len(evidence) if Ks is None else Ks
-        return [people_from_evidence(ev, self, to_numpy(K, float32=True))
-                for ev, K in zip(evidence, Ks)]
+        return self.decode_evidence(dense, Ks, tuple(root_maps))
 
     def decode_evidence(self,
                         dense: Dict[str, ArrayOrTensor],
@@ -420,8 +417,7 @@ class MARCodec(BaseKeypointCodec):
                 roots that the network gave (``root_depth``, ...).
 
         Returns:
-            list[dict]: per image, the fields of :meth:`decode` (what
-            :meth:`decode_batch` gives for the same evidence).
+            list[dict]: per image, the fields of :meth:`decode`.
         """
         evidence = evidence_to_host(dense, self.heatmap_size, root_maps_given)
         Ks = [None] * len(evidence) if Ks is None else list(Ks)

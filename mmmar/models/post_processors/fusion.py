@@ -44,9 +44,10 @@ Names (``docs/design.md``, "Names along the inference path"): the input is the
 codec's decode under its own names; the output keeps ``keypoints`` for the 2D
 pose (input-image px), ``keypoints_3d`` for the camera-space joints (mm), and
 ``root_depth_reg`` (Eq. 5-6), ``root_depth_geo`` (Eq. 7-8), ``root_depth`` (the
-mode's depth; Eq. 12 in ``'fusion'`` mode) for the root depths. Nothing non-finite is ever emitted:
-people without a valid depth for the mode, or with a non-finite 2D pose /
-relative depth, are marked ``valid = False`` with the reason in
+mode's depth; Eq. 12 in ``'fusion'`` mode) for the root depths.
+
+Nothing non-finite is ever emitted: people without a valid depth for the mode,
+or with a non-finite 2D pose / relative depth, are marked ``valid = False`` with the reason in
 ``invalid_reason`` (e.g. ``'Z_reg <= 0'``, ``'no geometry solution'``) and
 dropped by the estimator (see ``MARPoseEstimator``), which logs the reasons.
 """
