@@ -2,9 +2,10 @@
 
 1. generate the synthetic benchmark v2 (children and adults, 1.5-12 m, 40-90 degree cameras,
    1-10 people; MuPoTS JSON format; train TS11-60, val TS6-10, test TS1-5);
-2. evaluate the shipped converged small model (``demo/checkpoints/``, trained by
-   ``python tools/train.py configs/mar_hrnet-small_synthetic-v2-256x256.py``, see
-   docs/ablation.md) on the test split with the MuPoTS protocol;
+2. evaluate the shipped small model (``demo/checkpoints/``, the second stage of the long
+   training: ``configs/mar_hrnet-small_synthetic-v2-16k-256x256.py``, see docs/learning.md) on
+   the test split with the MuPoTS protocol, beside the mean-pose guess and the perfect-map
+   ceiling;
 3. train the same config from scratch for ``--iters`` iterations (a short run: it shows that
    training works on this machine, not a converged result) and evaluate it the same way;
 4. run :class:`mmmar.apis.MARInferencer` with the shipped model on held-out images (and on
@@ -145,12 +146,87 @@ def evaluate(cfg, checkpoint, tag, baselines=False):
     return metrics
 
 
+def prepare_data(data_dir):
+    """1. The embedded synthetic benchmark v2 under ``data_dir``, generated again only when
+    its stamp differs from :func:`demo_data`."""
+    from mmmar.datasets.synthetic import generate_synthetic_dataset
+    data = demo_data()
+    stamp = osp.join(data_dir, 'demo_data.json')
+    if not (osp.isfile(stamp) and json.load(open(stamp)) == json.loads(json.dumps(data))):
+        shutil.rmtree(data_dir, ignore_errors=True)
+        print('[demo] generating the synthetic benchmark v2 (about a minute)', flush=True)
+        info = generate_synthetic_dataset(data_dir, **data)
+        print(f'[demo] synthetic data: {info["num_train"]} train / {info["num_test"]} test '
+              f'images in {info["seconds"]:.1f} s -> {data_dir}')
+        json.dump(data, open(stamp, 'w'))
+    return data
+
+
+def train_from_scratch(cfg, iters):
+    """3. The short seeded training (no validation); returns the runner and its seconds."""
+    from mmmar.utils import ConsoleProgressHook, build_quiet_runner
+    t0 = time.time()
+    train_cfg = cfg.copy()
+    train_cfg.val_cfg = train_cfg.val_dataloader = train_cfg.val_evaluator = None
+    runner = build_quiet_runner(train_cfg, CONSOLE_LEVEL)
+    runner.register_hook(
+        ConsoleProgressHook(interval=max(iters // 20, 1), prefix='[demo] train'))
+    print(f'[demo] training {iters} iterations (log: {log_file(runner)})', flush=True)
+    runner.train()
+    return runner, time.time() - t0
+
+
+def results_table(before, after, iters, num_test_sequences):
+    """The results of steps 2-3: shipped, from scratch, then the guess and the ceiling rows."""
+    from tools.analysis_tools.baselines import format_rows
+    rows = [('shipped model', before), (f'from scratch {iters}it', after)]
+    rows += [(name, m) for name, m in before.get('baselines', {}).items() if 'error' not in m]
+    return '\n'.join([
+        '', f'MuPoTS protocol on the synthetic v2 test split (sequences TS1..TS'
+        f'{num_test_sequences}; synthetic data: no published MuPoTS-3D rows apply)',
+        format_rows(rows, REPORTED, width=17),
+        'mean-pose guess: every person found with its true 2D pose and true root, and the '
+        'training mean pose;',
+        'perfect maps: the ground truth encoded and decoded by the codec (the most a '
+        'network can reach here)',
+        f'from scratch {iters}it: seeded, but float sums differ between machines and '
+        'thread counts: expect a spread of a few points (README: PCK_rel_all 12.6-15.2)'])
+
+
+def run_inferencer(work_dir, data_dir, images, log):
+    """4. The shipped model through ``MARInferencer`` on 4 held-out images (with their
+    synthetic cameras) and on ``images``; returns the output folders, the people found and
+    the inputs that failed."""
+    from mmmar.apis import MARInferencer
+    from mmmar.utils import prints_to_file
+    with prints_to_file(log):
+        inferencer = MARInferencer(pose2d=SHIPPED_CONFIG, pose2d_weights=SHIPPED, device='cpu')
+    # one readable panel per view: 2D overlay, camera-space 3D, bird's-eye view
+    inferencer.visualizer.min_panel_size = PANEL_SIZE
+    inferencer.visualizer.min_overlay_size = PANEL_SIZE
+    outputs = dict(vis_out_dir=osp.join(work_dir, 'vis'),
+                   pred_out_dir=osp.join(work_dir, 'predictions'))
+    test_imgs = osp.join(data_dir, 'images', 'TS1')
+    inputs = sorted(osp.join(test_imgs, f) for f in os.listdir(test_imgs))[:4]
+    # the synthetic camera of each held-out image (without it: a 60-degree default)
+    with open(osp.join(data_dir, 'annotations', 'synthetic_test.json')) as f:
+        known_K = {osp.basename(i['file_name']): i['intrinsic'] for i in json.load(f)['images']
+                   if i['file_name'].startswith('TS1/')}
+    people, failed = 0, []
+    for res in inferencer(inputs, intrinsics=known_K, **outputs):
+        people += sum(len(p) for p in res['predictions'])
+    if images:
+        for res in inferencer(images, **outputs):
+            people += sum(len(p) for p in res['predictions'])
+            failed += res.get('failed', [])
+    return outputs, people, failed
+
+
 def main(argv=None):
     args = parse_args(argv)
     quiet_warnings()
     import torch
     torch.set_num_threads(args.threads)
-    from mmmar.datasets.synthetic import generate_synthetic_dataset
     from mmmar.utils import register_all_modules
     register_all_modules()
 
@@ -158,74 +234,17 @@ def main(argv=None):
     work_dir = osp.abspath(args.work_dir)
     data_dir = osp.join(work_dir, 'data')
     os.makedirs(work_dir, exist_ok=True)
-
-    # 1. data
-    DATA = demo_data()
-    stamp = osp.join(data_dir, 'demo_data.json')
-    if not (osp.isfile(stamp) and json.load(open(stamp)) == json.loads(json.dumps(DATA))):
-        shutil.rmtree(data_dir, ignore_errors=True)
-        print('[demo] generating the synthetic benchmark v2 (about a minute)', flush=True)
-        info = generate_synthetic_dataset(data_dir, **DATA)
-        print(f'[demo] synthetic data: {info["num_train"]} train / {info["num_test"]} test '
-              f'images in {info["seconds"]:.1f} s -> {data_dir}')
-        json.dump(DATA, open(stamp, 'w'))
+    data = prepare_data(data_dir)
     cfg = make_config(work_dir, data_dir, args.iters, args.batch_size, args.num_test)
 
     # 2-3. the shipped converged model, a short training from scratch
     before = evaluate(shipped_test_config(cfg), SHIPPED, 'shipped', baselines=True)
-    from mmmar.utils import ConsoleProgressHook, build_quiet_runner
-    t0 = time.time()
-    train_cfg = cfg.copy()
-    train_cfg.val_cfg = train_cfg.val_dataloader = train_cfg.val_evaluator = None
-    runner = build_quiet_runner(train_cfg, CONSOLE_LEVEL)
-    runner.register_hook(
-        ConsoleProgressHook(interval=max(args.iters // 20, 1), prefix='[demo] train'))
-    print(f'[demo] training {args.iters} iterations (log: {log_file(runner)})', flush=True)
-    runner.train()
-    train_seconds = time.time() - t0
+    runner, train_seconds = train_from_scratch(cfg, args.iters)
     ckpt = osp.join(cfg.work_dir, f'iter_{args.iters}.pth')
     after = evaluate(cfg, ckpt, 'trained')
+    print(results_table(before, after, args.iters, data['num_test_sequences']))
 
-    from tools.analysis_tools.baselines import format_rows
-    rows = [('shipped model', before), (f'from scratch {args.iters}it', after)]
-    rows += [(name, m) for name, m in before.get('baselines', {}).items() if 'error' not in m]
-    table = ['', f'MuPoTS protocol on the synthetic v2 test split (sequences TS1..TS'
-             f'{DATA["num_test_sequences"]}; synthetic data: no published MuPoTS-3D rows apply)',
-             format_rows(rows, REPORTED, width=17),
-             'mean-pose guess: every person found with its true 2D pose and true root, and the '
-             'training mean pose;',
-             'perfect maps: the ground truth encoded and decoded by the codec (the most a '
-             'network can reach here)',
-             f'from scratch {args.iters}it: seeded, but float sums differ between machines and '
-             'thread counts: expect a spread of a few points (README: PCK_rel_all 12.6-15.2)']
-    print('\n'.join(table))
-
-    # 5. inference on held-out images
-    from mmmar.apis import MARInferencer
-    test_imgs = osp.join(data_dir, 'images', 'TS1')
-    from mmmar.utils import prints_to_file
-    with prints_to_file(log_file(runner)):
-        inferencer = MARInferencer(pose2d=SHIPPED_CONFIG, pose2d_weights=SHIPPED, device='cpu')
-    # one readable panel per view: 2D overlay, camera-space 3D, bird's-eye view
-    inferencer.visualizer.min_panel_size = PANEL_SIZE
-    inferencer.visualizer.min_overlay_size = PANEL_SIZE
-    outputs = dict(vis_out_dir=osp.join(work_dir, 'vis'),
-                   pred_out_dir=osp.join(work_dir, 'predictions'))
-    people = 0
-    inputs = sorted(osp.join(test_imgs, f) for f in os.listdir(test_imgs))[:4]
-    # the synthetic camera of each held-out image (without it: a 60-degree default)
-    with open(osp.join(data_dir, 'annotations', 'synthetic_test.json')) as f:
-        images = json.load(f)['images']
-    known_K = {osp.basename(i['file_name']): i['intrinsic'] for i in images
-               if i['file_name'].startswith('TS1/')}
-    for res in inferencer(inputs, intrinsics=known_K, **outputs):
-        people += sum(len(p) for p in res['predictions'])
-    failed = []
-    if args.images:
-        for res in inferencer(args.images, **outputs):
-            people += sum(len(p) for p in res['predictions'])
-            failed += res.get('failed', [])
-
+    outputs, people, failed = run_inferencer(work_dir, data_dir, args.images, log_file(runner))
     summary = dict(shipped=before, from_scratch=after, train_iters=args.iters,
                    train_seconds=round(train_seconds, 1),
                    total_seconds=round(time.time() - t_start, 1), config=CONFIG,
