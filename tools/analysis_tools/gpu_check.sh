@@ -33,8 +33,7 @@
 # < 10 ms, >= 300 images/s at batch 32, decode share <= 5 %. Output: the tables on stdout,
 # the raw JSON and the tables in $OUT (the device runner's folder) or work_dirs/gpu_check/.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-VENV="${GPU_VENV:-$ROOT/work_dirs/gpu_venv}"
+source "$(dirname "${BASH_SOURCE[0]}")/gpu_env.sh"  # ROOT, VENV, PY, need_gpu_venv
 STASH="${GPU_WHEELS:-$ROOT/work_dirs/gpu_wheels}"
 PYTHON="${PYTHON:-python3}"
 RESULTS="${OUT:-$ROOT/work_dirs/gpu_check}"
@@ -96,10 +95,7 @@ fi
 
 if [ "$RUN" = 1 ]; then
   mkdir -p "$RESULTS"
-  PY="$VENV/bin/python"
-  [ -x "$PY" ] || { say "no venv at $VENV: install first"; exit 2; }
-  "$PY" -c "import torch, sys; sys.exit(not torch.cuda.is_available())" || {
-    say "torch sees no CUDA GPU"; exit 3; }
+  need_gpu_venv
   cd "$ROOT"
   say "benchmark: MAR, 832x512, batch 1 (3 and 20 people) and 32, fp32 and fp16"
   PYTHONPATH="$ROOT" "$PY" tools/analysis_tools/benchmark.py --device cuda --methods mar \

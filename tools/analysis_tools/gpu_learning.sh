@@ -20,9 +20,7 @@
 # 33.9 / 36.5 at 2k / 4k / 6k / 8k iterations; test 38.3). Output: $OUT (the device runner's
 # folder) or work_dirs/gpu_learning/: step.json, train/ (logs, scalars), test.log, summary.
 set -uo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-VENV="${GPU_VENV:-$ROOT/work_dirs/gpu_venv}"
-PY="$VENV/bin/python"
+source "$(dirname "${BASH_SOURCE[0]}")/gpu_env.sh"  # ROOT, VENV, PY, need_gpu_venv
 RESULTS="${OUT:-$ROOT/work_dirs/gpu_learning}"
 ITERS="${ITERS:-8000}"
 TRAIN_S="${TRAIN_S:-300}"
@@ -32,9 +30,7 @@ say() { echo "[gpu_learning] $(date +%T) $*" >&2; }
 cd "$ROOT"
 export PYTHONPATH="$ROOT"
 mkdir -p "$RESULTS"
-[ -x "$PY" ] || { say "no venv at $VENV: run tools/analysis_tools/gpu_check.sh first"; exit 2; }
-"$PY" -c "import torch, sys; sys.exit(not torch.cuda.is_available())" || {
-  say "torch sees no CUDA GPU"; exit 3; }
+need_gpu_venv
 
 say "2. synthetic benchmark v2 (background)"
 GEN=()
