@@ -17,8 +17,9 @@
 # 4. the last checkpoint tested on the v2 test split with tools/test.py (the MuPoTS protocol,
 #    with the mean-pose guess and the perfect-map ceiling beside it).
 # Compare with the CPU run of the same config (docs/learning.md: val PCK_rel_all 24.8 / 29.0 /
-# 33.9 / 36.5 at 2k / 4k / 6k / 8k iterations; test 38.3, guess 25.6, ceiling 76.2). Output: $OUT (the device runner's
-# folder) or work_dirs/gpu_learning/: step.json, train/ (logs, scalars), test.log, summary.
+# 33.9 / 36.5 at 2k / 4k / 6k / 8k iterations; test 38.3, guess 25.6, ceiling 76.2).
+# Output: $OUT (the device runner's folder) or work_dirs/gpu_learning/: step.json, train/
+# (logs, scalars), test.log, summary.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_env.sh"  # ROOT, VENV, PY, need_gpu_venv
 RESULTS="${OUT:-$ROOT/work_dirs/gpu_learning}"
